@@ -212,7 +212,8 @@ export class SqliteOutbox implements Outbox {
   }
 
   private uptime(): number {
-    return this.uptimeBase + (this.opts.clock.monotonic() - this.monotonicAtStart);
+    // Whole milliseconds: the columns are INTEGER and performance.now() is fractional.
+    return this.uptimeBase + Math.floor(this.opts.clock.monotonic() - this.monotonicAtStart);
   }
 
   private saveUptime(uptime: number): void {

@@ -31,10 +31,8 @@ export async function startSubscriber(url: string, filter: string, opts: { clien
     reconnectPeriod: 100,
   });
   const messages: Received[] = [];
-  const listeners = new Set<() => void>();
   client.on('message', (topic, payload) => {
     messages.push({ topic, payload, json: parse(payload) });
-    for (const check of [...listeners]) check();
   });
   client.on('error', () => undefined); // reconnects on its own; a test fails by timing out
   await new Promise<void>((resolve) => client.once('connect', () => resolve()));
@@ -45,20 +43,25 @@ export async function startSubscriber(url: string, filter: string, opts: { clien
     if (!connack.sessionPresent) client.subscribe(filter, { qos: 1 });
   });
 
+  // Polled, not run per message: predicates that scan every message would make a
+  // 10,000-message wait quadratic.
   const waitFor = (predicate: (m: readonly Received[]) => boolean, timeoutMs = 5_000): Promise<void> =>
     new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!predicate(messages)) return;
-        listeners.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        listeners.delete(check);
-        reject(new Error(`subscriber: condition not met within ${timeoutMs} ms (${messages.length} messages)`));
-      }, timeoutMs);
-      listeners.add(check);
-      check();
+      const started = Date.now();
+      let checkedAt = -1;
+      const poll = setInterval(() => {
+        if (messages.length !== checkedAt) {
+          checkedAt = messages.length;
+          if (predicate(messages)) {
+            clearInterval(poll);
+            return resolve();
+          }
+        }
+        if (Date.now() - started > timeoutMs) {
+          clearInterval(poll);
+          reject(new Error(`subscriber: condition not met within ${timeoutMs} ms (${messages.length} messages)`));
+        }
+      }, 20);
     });
 
   return { client, messages, waitFor, close: () => client.endAsync() };

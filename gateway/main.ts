@@ -1,0 +1,236 @@
+// The composition root (STYLE.md §4): builds every part from one frozen config. Parts
+// have start()/stop(); nothing here is a module-level singleton, so tests build a
+// gateway on port 0 with a temp database.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ulid } from 'ulid';
+import type { Config } from './config/schema.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { openDatabase, type Db } from './store/db.ts';
+import { DeviceRegistry } from './store/devices.ts';
+import { UnitStore } from './store/units.ts';
+import { SqliteOutbox } from './outbox/sqlite-outbox.ts';
+import type { NewEvent } from './outbox/outbox.ts';
+import { GroupCommit } from './ingest/group-commit.ts';
+import { createTx, type Tx } from './ingest/tx.ts';
+import { Presence } from './ingest/presence.ts';
+import { SeqDedupe } from './ingest/dedupe.ts';
+import { DeviceIngest } from './ingest/device-ingest.ts';
+import { SmokeHandler } from './ingest/smoke.ts';
+import { FloodControl } from './flood.ts';
+import { AuthThrottle } from './broker/throttle.ts';
+import { Authenticator } from './broker/auth.ts';
+import { BuildingBroker, type BrokerHooks } from './broker/broker.ts';
+import { Forwarder } from './forwarder/forwarder.ts';
+import { CommandDispatcher } from './commands/dispatcher.ts';
+import { registerUnitCommands } from './commands/unit-commands.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { createHttpServer } from './http/server.ts';
+import { GatewayUpkeep } from './upkeep.ts';
+import { commandFilter } from '../protocol/topics.ts';
+import { VERSION } from './version.ts';
+
+export type GatewayDeps = { clock?: Clock; logger?: Logger; dataKey: Buffer };
+export type GatewayPorts = { broker: number; brokerTls?: number; http: number };
+
+const DAY_MS = 86_400_000;
+
+export class Gateway {
+  readonly bootId = ulid();
+  readonly clock: Clock;
+  readonly logger: Logger;
+  db!: Db;
+  outbox!: SqliteOutbox;
+  commit!: GroupCommit;
+  broker!: BuildingBroker;
+  forwarder: Forwarder | null = null;
+  registry!: DeviceRegistry;
+  units!: UnitStore;
+  presence!: Presence;
+  ingest!: DeviceIngest;
+  commands!: CommandDispatcher;
+  metrics!: GatewayMetrics;
+  private floodControl!: FloodControl;
+  private seqDedupe!: SeqDedupe;
+  private upkeep!: GatewayUpkeep;
+  private http!: ReturnType<typeof createHttpServer>;
+
+  constructor(readonly config: Config, private readonly deps: GatewayDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger ?? createLogger();
+  }
+
+  async start(): Promise<GatewayPorts> {
+    this.buildStore();
+    this.buildDomain();
+    this.buildBroker();
+    this.buildForwarder();
+    this.metrics = new GatewayMetrics({ outbox: this.outbox, presence: this.presence, ingest: this.ingest, upstreamState: () => this.upstreamState() });
+    this.http = createHttpServer({
+      logger: this.logger,
+      metrics: this.metrics,
+      health: { outbox: this.outbox, upstreamState: () => this.upstreamState(), storageFailing: () => this.commit.storageFailing },
+    });
+    await this.transact((tx) => tx.emit({ class: 'gateway', type: 'started', data: { version: VERSION, bootId: this.bootId } }));
+    const ports = await this.listen();
+    this.forwarder?.start();
+    this.upkeep = new GatewayUpkeep(this);
+    this.upkeep.start();
+    this.logger.info({ gatewayId: this.config.gatewayId, bootId: this.bootId, ...ports }, 'gateway started');
+    return ports;
+  }
+
+  /** SIGTERM: stop taking input, let in-flight commits finish, close the upstream session. */
+  async stop(): Promise<void> {
+    this.upkeep?.stop();
+    await this.broker?.close();
+    this.commit?.flushNow();
+    await this.forwarder?.stop();
+    await this.http?.close();
+    this.outbox?.close();
+    this.db?.close();
+    this.logger.info('gateway stopped');
+  }
+
+  /** Runs `fn` inside the next group commit; its after-commit effects run once it is durable. */
+  async transact<R>(fn: (tx: Tx) => R): Promise<R> {
+    const { result, effects } = await this.commit.submit(() => {
+      const tx = createTx(this.outbox, this.floodControl, this.clock.now());
+      return { result: fn(tx), effects: tx.effects };
+    });
+    for (const effect of effects) {
+      try {
+        effect();
+      } catch (err) {
+        this.logger.error({ err }, 'after-commit effect failed');
+      }
+    }
+    return result;
+  }
+
+  /** Runs the periodic upkeep now (heartbeat timeouts, flood summaries, drop reports). */
+  upkeepTick(): Promise<void> {
+    return this.upkeep.tick();
+  }
+
+  flood(): FloodControl {
+    return this.floodControl;
+  }
+
+  dedupe(): SeqDedupe {
+    return this.seqDedupe;
+  }
+
+  upstreamState(): 'connected' | 'down' | 'stalled' | 'none' {
+    return this.forwarder?.state() ?? 'none';
+  }
+
+  private buildStore(): void {
+    mkdirSync(this.config.dataDir, { recursive: true });
+    this.db = openDatabase(join(this.config.dataDir, 'menwei.db'));
+    this.outbox = new SqliteOutbox(this.db, {
+      gatewayId: this.config.gatewayId,
+      bootId: this.bootId,
+      clock: this.clock,
+      maxBytes: this.config.outbox.maxBytes,
+      deliveredRetentionMs: this.config.retention.deliveredDays * DAY_MS,
+      ...(this.config.outbox.maxAgeH ? { maxAgeMs: this.config.outbox.maxAgeH * 3600_000 } : {}),
+      onDrop: (info) => this.upkeep?.recordDrop(info),
+    });
+    this.commit = new GroupCommit(this.db, {
+      clock: this.clock,
+      logger: this.logger.child({ component: 'commit' }),
+      onCommitted: () => this.forwarder?.wake(),
+      onStorageState: (failing, err) => this.upkeep?.storageState(failing, err),
+    });
+    this.registry = new DeviceRegistry(this.db);
+    this.units = new UnitStore(this.db);
+  }
+
+  private buildDomain(): void {
+    this.floodControl = new FloodControl(this.clock);
+    this.seqDedupe = new SeqDedupe(this.db);
+    this.presence = new Presence(this.clock, this.config.heartbeatS);
+    for (const device of this.registry.enabled()) this.presence.track(device);
+    this.ingest = new DeviceIngest({ presence: this.presence, dedupe: this.seqDedupe, logger: this.logger.child({ component: 'ingest' }) });
+    const smoke = new SmokeHandler(() => 0);
+    this.ingest.on('smoke', 'event', (tx, device, message) => smoke.handle(tx, device, message.payload));
+    this.commands = new CommandDispatcher(this.db, { retentionDays: this.config.retention.commandIdDays, logger: this.logger.child({ component: 'commands' }) });
+    registerUnitCommands(this.commands, this.units);
+  }
+
+  private buildBroker(): void {
+    const log = this.logger.child({ component: 'broker' });
+    const hooks: BrokerHooks = {
+      onMessage: async (device, message, raw, isWill) => {
+        const started = this.clock.monotonic();
+        await this.transact((tx) => this.ingest.apply(tx, device, message, raw, isWill));
+        this.metrics.ackLatency.observe((this.clock.monotonic() - started) / 1000);
+      },
+      onBadMessage: (device, topic, error) => this.transact((tx) => this.ingest.bad(tx, device, topic, error)),
+      onSecurity: (type, source, detail) => {
+        this.metrics.security.inc({ type });
+        log.warn({ type, source, ...detail }, 'security event');
+        this.report(source, { class: 'security', type, data: { source, ...detail } });
+      },
+      onDisconnect: (device) => void this.transact((tx) => this.presence.offline(tx, device.id, 'disconnect')).catch(() => {}),
+      onOversize: (source) => {
+        this.metrics.serialErrors.inc({ source: 'mqtt', code: 'MW_MSG_TOO_LARGE' });
+        log.warn({ source }, 'packet over the size limit; connection closed');
+      },
+    };
+    this.broker = new BuildingBroker(new Authenticator(this.registry, new AuthThrottle(this.clock)), hooks, log);
+  }
+
+  private buildForwarder(): void {
+    const upstream = this.config.upstream;
+    if (!upstream) return;
+    const file = (path?: string) => (path ? readFileSync(path) : undefined);
+    this.forwarder = new Forwarder({
+      outbox: this.outbox,
+      url: upstream.url,
+      clientId: this.config.gatewayId,
+      username: upstream.username,
+      password: upstream.password,
+      ca: file(upstream.ca),
+      cert: file(upstream.cert),
+      key: file(upstream.key),
+      clock: this.clock,
+      logger: this.logger.child({ component: 'forwarder' }),
+      commandFilter: commandFilter(this.config.gatewayId),
+      onCommand: (topic, payload) => this.transact((tx) => this.commands.apply(tx, topic, payload)),
+    });
+  }
+
+  /** Enqueues a flood-controlled event without holding anyone up (PROTOCOL.md §2.3). */
+  report(source: string, event: NewEvent): void {
+    this.transact((tx) => tx.emitFlooded(source, event)).catch((err) => this.logger.error({ err }, 'event not committed'));
+  }
+
+  private async listen(): Promise<GatewayPorts> {
+    const { broker, console: web } = this.config;
+    const tls = broker.tls && { port: broker.tls.port, cert: readFileSync(broker.tls.cert), key: readFileSync(broker.tls.key), ca: broker.tls.ca ? readFileSync(broker.tls.ca) : undefined };
+    const host = plainHost(broker.host, broker.allowPlainLan, this.logger);
+    const { port, tlsPort } = await this.broker.listen({ host, port: broker.port, ...(tls ? { tls: { ...tls, host: broker.host } } : {}) });
+    const address = await this.http.listen({ host: web.host, port: web.port });
+    const http = Number(new URL(address).port);
+    return { broker: port, ...(tlsPort !== undefined ? { brokerTls: tlsPort } : {}), http };
+  }
+}
+
+/**
+ * PROTOCOL.md §1: plain TCP on a non-loopback address needs `broker.allowPlainLan`, and
+ * warns at every start, because a LAN sniffer would see everything. Without it the
+ * plain listener stays on loopback and devices use TLS.
+ */
+function plainHost(host: string, allowPlainLan: boolean, logger: Logger): string {
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  if (loopback) return host;
+  if (allowPlainLan) {
+    logger.warn({ host }, 'plain MQTT on a LAN address: every secret and event is visible to a sniffer');
+    return host;
+  }
+  logger.warn({ host }, 'plain MQTT stays on 127.0.0.1; set broker.allowPlainLan to serve it on the LAN');
+  return '127.0.0.1';
+}

@@ -1,0 +1,98 @@
+// The gateway's periodic upkeep, on monotonic timers (ARCHITECTURE.md invariant 6).
+import type { Gateway } from './main.ts';
+import type { DropInfo, NewEvent } from './outbox/outbox.ts';
+import { ClockJumpDetector, every } from './maintenance.ts';
+import { DEDUPE_WINDOW_MS } from './ingest/dedupe.ts';
+
+const TICK_MS = 1_000;
+const HOUSEKEEPING_MS = 60_000;
+
+export class GatewayUpkeep {
+  private stops: Array<() => void> = [];
+  private readonly jumps;
+  private drops = new Map<string, { count: number; bytes: number }>();
+  private storageFailedAt: number | null = null;
+  private lastDataVersion = -1;
+
+  constructor(private readonly gw: Gateway) {
+    this.jumps = new ClockJumpDetector(gw.clock);
+  }
+
+  start(): void {
+    const onError = (err: unknown) => this.gw.logger.error({ err }, 'upkeep failed');
+    this.stops.push(every(TICK_MS, () => this.tick(), onError));
+    this.stops.push(every(HOUSEKEEPING_MS, () => this.housekeeping(), onError));
+  }
+
+  stop(): void {
+    for (const stop of this.stops) stop();
+    this.stops = [];
+  }
+
+  /** The outbox dropped events past its budget; reported once per tick per class. */
+  recordDrop(info: DropInfo): void {
+    const d = this.drops.get(info.class) ?? { count: 0, bytes: 0 };
+    this.drops.set(info.class, { count: d.count + info.count, bytes: d.bytes + info.bytes });
+  }
+
+  /** ARCHITECTURE.md invariant 5: the store refusing writes is reported when it writes again. */
+  storageState(failing: boolean, err?: unknown): void {
+    if (failing) {
+      this.storageFailedAt = this.gw.clock.now();
+      this.gw.logger.error({ err }, 'store refuses writes: device acks withheld');
+      return;
+    }
+    const since = this.storageFailedAt;
+    this.storageFailedAt = null;
+    if (since !== null) this.gw.report('gateway', { class: 'gateway', type: 'disk_full', data: { since: new Date(since).toISOString(), recovered: true } });
+  }
+
+  async tick(): Promise<void> {
+    const gw = this.gw;
+    const events: NewEvent[] = [...this.takeDrops(), ...this.clockJump()];
+    const overdue = gw.presence.overdue();
+    await gw.transact((tx) => {
+      for (const event of events) tx.emit(event);
+      for (const event of gw.flood().due()) tx.emit(event);
+      for (const id of overdue) gw.presence.offline(tx, id, 'heartbeat');
+    });
+    this.closeDisabledDevices();
+  }
+
+  async housekeeping(): Promise<void> {
+    const gw = this.gw;
+    const now = gw.clock.now();
+    await gw.transact(() => {
+      gw.outbox.purgeDelivered();
+      gw.outbox.expireOld();
+      gw.dedupe().purgeOlderThan(now - DEDUPE_WINDOW_MS);
+      gw.commands.purge(now);
+      for (const unit of gw.units.dueForResume(now)) gw.units.resume(unit);
+    });
+  }
+
+  private takeDrops(): NewEvent[] {
+    const events = [...this.drops].map(([cls, d]): NewEvent => ({ class: 'gateway', type: 'outbox_dropped', data: { class: cls, count: d.count, bytes: d.bytes } }));
+    this.drops.clear();
+    return events;
+  }
+
+  private clockJump(): NewEvent[] {
+    const deltaMs = this.jumps.check();
+    if (deltaMs === null) return [];
+    this.gw.logger.warn({ deltaMs }, 'wall clock jumped');
+    return [{ class: 'gateway', type: 'clock_jump', data: { deltaMs } }];
+  }
+
+  /** `menwei device remove` writes the same file; PRAGMA data_version tells us it changed. */
+  private closeDisabledDevices(): void {
+    const version = this.gw.db.pragma('data_version', { simple: true }) as number;
+    if (version === this.lastDataVersion) return;
+    this.lastDataVersion = version;
+    const connected = new Set(this.gw.broker.connectedIds());
+    for (const id of this.gw.registry.disabledIds()) {
+      if (connected.has(id)) this.gw.broker.disconnect(id);
+    }
+    for (const device of this.gw.registry.enabled()) this.gw.presence.track(device);
+  }
+}

@@ -1,0 +1,81 @@
+// Alarms first with nothing starving, and the byte budget (ARCHITECTURE.md invariants
+// 4–5): a real gateway in process, a real Mosquitto upstream, real mqtt.js devices.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startMosquitto } from '../helpers/mosquitto.ts';
+import { startSubscriber } from '../helpers/subscriber.ts';
+import { startTestGateway, T, type TestGateway } from '../helpers/gateway.ts';
+import type { NewEvent } from '../../gateway/outbox/outbox.ts';
+
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  cleanups = [];
+});
+
+async function backlog(gw: TestGateway, count: number): Promise<void> {
+  for (let done = 0; done < count; done += 5_000) {
+    await gw.gateway.transact((tx) => {
+      for (let i = done; i < Math.min(count, done + 5_000); i++) {
+        tx.emit({ class: 'device', type: 'test', deviceId: 'smoke-backlog', data: { deviceSeq: i } } satisfies NewEvent);
+      }
+    });
+  }
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('alarms first (invariant 4)', () => {
+  it('delivers an alarm before a 50,000-event device backlog finishes draining', async () => {
+    const upstream = await startMosquitto();
+    cleanups.push(() => upstream.destroy());
+    const platform = await startSubscriber(upstream.url, 'menwei/up/gw-test/#', { clientId: 'platform-priority' });
+    cleanups.push(() => platform.close());
+    const gw = await startTestGateway({ upstream: { url: upstream.url } });
+    cleanups.push(() => gw.stop());
+    const { secret } = gw.provision('smoke', 'smoke-0401', 'HL-0401');
+    const detector = await gw.connectDevice('smoke-0401', secret);
+    cleanups.push(() => detector.endAsync());
+    await upstream.stop();
+    await backlog(gw, 50_000);
+    await upstream.restart();
+    await until(() => gw.gateway.upstreamState() === 'connected', 15_000);
+    await detector.publishAsync('menwei/smoke/smoke-0401/event', JSON.stringify({ v: 1, seq: 1, ts: T(), type: 'alarm', value: 700 }), { qos: 1 });
+    await platform.waitFor((m) => m.some((x) => x.topic.endsWith('/alarm/smoke')), 30_000);
+    const alarmAt = platform.messages.findIndex((x) => x.topic.endsWith('/alarm/smoke'));
+    const backlogBefore = platform.messages.slice(0, alarmAt).filter((x) => x.topic.endsWith('/device/test')).length;
+    console.info(`priority: alarm arrived after ${backlogBefore} of 50,000 backlogged device events`);
+    expect(backlogBefore).toBeLessThan(50_000);
+    expect(gw.gateway.outbox.status().classes.device.pending).toBeGreaterThan(0);
+  }, 90_000);
+});
+
+describe('byte budget (invariant 5)', () => {
+  it('drops only device and audit events past outbox.maxBytes, counts them, and keeps every alarm', async () => {
+    const gw = await startTestGateway({ outbox: { maxBytes: 64 * 1024 } });
+    cleanups.push(() => gw.stop());
+    const { secret } = gw.provision('smoke', 'smoke-0501', 'HL-0501');
+    const detector = await gw.connectDevice('smoke-0501', secret);
+    cleanups.push(() => detector.endAsync());
+    let seq = 0;
+    const publish = (type: string) => detector.publishAsync('menwei/smoke/smoke-0501/event', JSON.stringify({ v: 1, seq: ++seq, ts: T(), type }), { qos: 1 });
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 20; i++) await publish('test');
+      await publish('tamper');
+      await publish('alarm');
+      await publish('clear');
+    }
+    await gw.gateway.upkeepTick();
+    const status = gw.gateway.outbox.status();
+    expect(status.dropped.budget).toBeGreaterThan(0);
+    expect(status.classes.security.pending).toBe(40);
+    expect(status.classes.alarm.pending).toBe(80);
+    expect(status.classes.gateway.pending).toBeGreaterThanOrEqual(2); // started, outbox_dropped
+    expect(gw.gateway.outbox.pendingBytes()).toBeLessThanOrEqual(64 * 1024 + 40 * 1024);
+  }, 60_000);
+});
