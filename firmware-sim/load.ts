@@ -17,6 +17,8 @@ export type LoadOptions = {
   /** The smoke event type to send (PROTOCOL.md §1.4); `test` maps to device/test. */
   type?: 'test' | 'alarm' | 'tamper';
   reconnectMs?: number;
+  /** Extra bytes in each payload (an ignored `pad` field), to size events like real ones. */
+  padBytes?: number;
 };
 
 export class LoadGenerator {
@@ -88,7 +90,8 @@ export class LoadGenerator {
     this.seqs.set(id, seq);
     this.sent++;
     this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1);
-    const payload = JSON.stringify({ v: 1, seq, ts: new Date().toISOString(), type: this.opts.type ?? 'test' });
+    const pad = this.opts.padBytes ? { pad: 'x'.repeat(this.opts.padBytes) } : {};
+    const payload = JSON.stringify({ v: 1, seq, ts: new Date().toISOString(), type: this.opts.type ?? 'test', ...pad });
     client.publish(`menwei/smoke/${id}/event`, payload, { qos: 1 }, (err) => {
       this.inflight.set(id, Math.max(0, (this.inflight.get(id) ?? 1) - 1));
       if (!err) this.acked.add(`${id}:${seq}`);

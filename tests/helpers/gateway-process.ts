@@ -21,9 +21,11 @@ export type GatewayProcess = {
   dataDir: string;
   configPath: string;
   env: NodeJS.ProcessEnv;
+  pid(): number | undefined;
   start(): Promise<void>;
   kill(): Promise<void>;
-  stop(): Promise<void>;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
   destroy(): Promise<void>;
   /** Runs a `menwei` CLI command against the same config; returns stdout lines as JSON. */
   cli(args: string[]): Promise<unknown[]>;
@@ -37,21 +39,22 @@ export async function gatewayProcess(config: Record<string, unknown> = {}): Prom
   writeFileSync(configPath, JSON.stringify({ gatewayId: 'gw-test', dataDir, broker: { port: brokerPort }, console: { port: httpPort }, ...config }));
   const env = { ...process.env, MENWEI_DATA_KEY: randomBytes(32).toString('hex'), MENWEI_LOG_LEVEL: 'warn' };
   let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
+  let exited: Promise<number | null> = Promise.resolve(null);
 
   const start = async () => {
     child = spawn(process.execPath, [BIN, 'start', '--config', configPath], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(child);
     const proc = child;
-    exited = new Promise((resolve) => proc.once('exit', () => { children.delete(proc); resolve(); }));
+    exited = new Promise((resolve) => proc.once('exit', (code) => { children.delete(proc); resolve(code); }));
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
     await waitForHealth(`http://127.0.0.1:${httpPort}/healthz`, () => stderr, exited);
   };
   const signal = async (sig: NodeJS.Signals) => {
     child?.kill(sig);
-    await exited;
+    const code = await exited;
     child = null;
+    return code;
   };
   return {
     brokerUrl: `mqtt://127.0.0.1:${brokerPort}`,
@@ -59,8 +62,9 @@ export async function gatewayProcess(config: Record<string, unknown> = {}): Prom
     dataDir,
     configPath,
     env,
+    pid: () => child?.pid,
     start,
-    kill: () => signal('SIGKILL'),
+    kill: async () => void (await signal('SIGKILL')),
     stop: () => signal('SIGTERM'),
     destroy: async () => {
       await signal('SIGKILL');
@@ -70,7 +74,7 @@ export async function gatewayProcess(config: Record<string, unknown> = {}): Prom
   };
 }
 
-async function waitForHealth(url: string, stderr: () => string, exited: Promise<void>): Promise<void> {
+async function waitForHealth(url: string, stderr: () => string, exited: Promise<unknown>): Promise<void> {
   let gone = false;
   void exited.then(() => { gone = true; });
   const until = Date.now() + READY_TIMEOUT_MS;
