@@ -32,6 +32,17 @@ export class FloodControl {
     return null;
   }
 
+  /** Takes back an admit whose transaction did not commit. */
+  unadmit(source: string, event: NewEvent): void {
+    for (const key of [`${event.class}/${event.type}\u0000${source}`, `${event.class}/${event.type}\u0000*`]) {
+      const bucket = this.buckets.get(key);
+      if (!bucket) continue;
+      if (bucket.count > 0) bucket.count--;
+      else this.buckets.delete(key);
+      return;
+    }
+  }
+
   /** Summaries of the windows that closed; call it every few seconds. */
   due(): NewEvent[] {
     const now = this.clock.monotonic();

@@ -12,8 +12,9 @@ import { DeviceRegistry } from './store/devices.ts';
 import { UnitStore } from './store/units.ts';
 import { SqliteOutbox } from './outbox/sqlite-outbox.ts';
 import type { NewEvent } from './outbox/outbox.ts';
+import { deliveryThroughCommit } from './outbox/delivery-through-commit.ts';
 import { GroupCommit } from './ingest/group-commit.ts';
-import { createTx, type Tx } from './ingest/tx.ts';
+import type { Tx } from './ingest/tx.ts';
 import { Presence } from './ingest/presence.ts';
 import { SeqDedupe } from './ingest/dedupe.ts';
 import { DeviceIngest } from './ingest/device-ingest.ts';
@@ -94,19 +95,8 @@ export class Gateway {
   }
 
   /** Runs `fn` inside the next group commit; its after-commit effects run once it is durable. */
-  async transact<R>(fn: (tx: Tx) => R): Promise<R> {
-    const { result, effects } = await this.commit.submit(() => {
-      const tx = createTx(this.outbox, this.floodControl, this.clock.now());
-      return { result: fn(tx), effects: tx.effects };
-    });
-    for (const effect of effects) {
-      try {
-        effect();
-      } catch (err) {
-        this.logger.error({ err }, 'after-commit effect failed');
-      }
-    }
-    return result;
+  transact<R>(fn: (tx: Tx) => R): Promise<R> {
+    return this.commit.submit(fn);
   }
 
   /** Runs the periodic upkeep now (heartbeat timeouts, flood summaries, drop reports). */
@@ -138,7 +128,10 @@ export class Gateway {
       ...(this.config.outbox.maxAgeH ? { maxAgeMs: this.config.outbox.maxAgeH * 3600_000 } : {}),
       onDrop: (info) => this.upkeep?.recordDrop(info),
     });
+    this.floodControl = new FloodControl(this.clock);
     this.commit = new GroupCommit(this.db, {
+      outbox: this.outbox,
+      flood: this.floodControl,
       clock: this.clock,
       logger: this.logger.child({ component: 'commit' }),
       onCommitted: () => this.forwarder?.wake(),
@@ -149,7 +142,6 @@ export class Gateway {
   }
 
   private buildDomain(): void {
-    this.floodControl = new FloodControl(this.clock);
     this.seqDedupe = new SeqDedupe(this.db);
     this.presence = new Presence(this.clock, this.config.heartbeatS);
     for (const device of this.registry.enabled()) this.presence.track(device);
@@ -188,7 +180,7 @@ export class Gateway {
     if (!upstream) return;
     const file = (path?: string) => (path ? readFileSync(path) : undefined);
     this.forwarder = new Forwarder({
-      outbox: this.outbox,
+      outbox: deliveryThroughCommit(this.outbox, this.commit),
       url: upstream.url,
       clientId: this.config.gatewayId,
       username: upstream.username,

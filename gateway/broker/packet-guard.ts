@@ -54,9 +54,23 @@ export class PacketSizeGuard {
  */
 export function guardSocket(socket: Socket, onOversize: () => void, maxBytes = MAX_PACKET_BYTES): Duplex & { remoteAddress?: string } {
   const guard = new PacketSizeGuard(maxBytes);
+  let corked = false;
   const wrapped: Duplex & { remoteAddress?: string } = new Duplex({
     read: () => socket.resume(),
-    write: (chunk, _enc, cb) => socket.write(chunk, cb),
+    // The PUBACKs that one group commit releases go out in one write: the socket is
+    // corked until the end of the tick. Backpressure still holds through 'drain'.
+    write: (chunk, _enc, cb) => {
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          corked = false;
+          socket.uncork();
+        });
+      }
+      if (socket.write(chunk)) cb();
+      else socket.once('drain', () => cb());
+    },
     final: (cb) => socket.end(cb),
     destroy: (err, cb) => {
       socket.destroy();

@@ -233,6 +233,9 @@ export class Forwarder {
   private pump(): void {
     const client = this.client;
     if (!this.started || !client?.connected) return;
+    // One write for the whole refill instead of a syscall per event.
+    client.stream.cork();
+    process.nextTick(() => client.stream.uncork());
     try {
       const urgentFree = this.window + this.urgentReserve - this.inFlight.size;
       if (urgentFree > 0) for (const event of this.outbox.take(urgentFree, URGENT_PRIORITY)) this.publish(client, event);

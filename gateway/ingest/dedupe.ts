@@ -9,28 +9,29 @@ export const DEDUPE_WINDOW_MS = 24 * 3600_000;
 export type SeqVerdict = 'new' | 'duplicate' | 'seq_conflict';
 
 export class SeqDedupe {
+  private readonly insert;
   private readonly lookup;
-  private readonly upsert;
+  private readonly replace;
   private readonly purge;
 
   constructor(db: Db) {
+    // The common case is a new seq: one INSERT that does nothing on a conflict.
+    this.insert = db.prepare('INSERT INTO device_seen (device_id, seq, digest, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.lookup = db.prepare<[string, number], { digest: Buffer; seen_at: number }>(
       'SELECT digest, seen_at FROM device_seen WHERE device_id = ? AND seq = ?',
     );
-    this.upsert = db.prepare(
-      'INSERT INTO device_seen (device_id, seq, digest, seen_at) VALUES (?, ?, ?, ?) '
-      + 'ON CONFLICT (device_id, seq) DO UPDATE SET digest = excluded.digest, seen_at = excluded.seen_at',
-    );
+    this.replace = db.prepare('UPDATE device_seen SET digest = ?, seen_at = ? WHERE device_id = ? AND seq = ?');
     this.purge = db.prepare('DELETE FROM device_seen WHERE seen_at < ?');
   }
 
   /** Must run inside the commit that records the event, so a crash cannot split them. */
   check(deviceId: string, seq: number, payload: Uint8Array, now: number): SeqVerdict {
     const digest = sha256(payload).subarray(0, 16);
-    const seen = this.lookup.get(deviceId, seq);
-    const recent = seen !== undefined && now - seen.seen_at < DEDUPE_WINDOW_MS;
+    if (this.insert.run(deviceId, seq, digest, now).changes === 1) return 'new';
+    const seen = this.lookup.get(deviceId, seq)!;
+    const recent = now - seen.seen_at < DEDUPE_WINDOW_MS;
     if (recent && digest.equals(seen.digest)) return 'duplicate';
-    this.upsert.run(deviceId, seq, digest, now);
+    this.replace.run(digest, now, deviceId, seq);
     return recent ? 'seq_conflict' : 'new';
   }
 

@@ -1,20 +1,29 @@
 // Ack after commit, with group commit (ARCHITECTURE.md invariant 2 and the aedes notes).
-// Work submitted while a commit is pending joins the next transaction; when it commits,
-// the submitters are released in arrival order (one FIFO keeps PUBACK order). A full
-// or failing disk withholds the releases and retries for at most `withholdMs`, then
-// rejects them so the broker closes those connections (invariant 5).
+// Work submitted while a commit is pending joins the next transaction, and the events it
+// emits are appended to the outbox in one call at the end of it. When the transaction
+// commits, the submitters are released in arrival order (one FIFO keeps PUBACK order) and
+// their after-commit effects run. A full or failing disk withholds the releases and
+// retries for at most `withholdMs`, then rejects them so the broker closes those
+// connections (invariant 5). Whatever does not commit has its memory changes undone.
 import type { Db } from '../store/db.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
+import type { Outbox } from '../outbox/outbox.ts';
+import type { FloodControl } from '../flood.ts';
+import { TxScope, type Tx } from './tx.ts';
 
 type Pending = {
-  work: () => unknown;
+  work: (tx: Tx) => unknown;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
   submittedMono: number;
 };
 
+type Outcome = { ok: true; value: unknown; scope: TxScope } | { ok: false; err: unknown };
+
 export type GroupCommitOptions = {
+  outbox: Outbox;
+  flood: FloodControl;
   clock: Clock;
   logger: Logger;
   maxBatch?: number;
@@ -32,6 +41,8 @@ export function isStorageFailure(err: unknown): boolean {
   return typeof code === 'string' && /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|CORRUPT|NOTADB)/.test(code);
 }
 
+class WorkFailed extends Error {}
+
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
@@ -48,7 +59,7 @@ export class GroupCommit {
   }
 
   /** Runs `work` inside the next shared transaction; resolves with its result once committed. */
-  submit<R>(work: () => R): Promise<R> {
+  submit<R>(work: (tx: Tx) => R): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, submittedMono: this.opts.clock.monotonic() });
       this.schedule(0);
@@ -57,10 +68,6 @@ export class GroupCommit {
 
   get storageFailing(): boolean {
     return this.failing;
-  }
-
-  get pendingCount(): number {
-    return this.queue.length;
   }
 
   get committedBatches(): number {
@@ -89,39 +96,81 @@ export class GroupCommit {
   private commitBatch(): boolean {
     const batch = this.queue.slice(0, this.maxBatch);
     if (batch.length === 0) return true;
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    let outcomes: Outcome[];
     try {
-      this.db.transaction(() => {
-        for (const item of batch) outcomes.push(this.runIsolated(item));
-      })();
+      outcomes = this.runBatch(batch, false);
     } catch (err) {
-      this.onStoreFailure(err);
-      return false;
+      if (!(err instanceof WorkFailed)) return this.onStoreFailure(err);
+      // A piece of work threw: run the batch again with a savepoint per piece, so only
+      // that piece is rolled back.
+      try {
+        outcomes = this.runBatch(batch, true);
+      } catch (retryErr) {
+        return this.onStoreFailure(retryErr);
+      }
     }
     this.queue.splice(0, batch.length);
     this.batches++;
     if (this.failing) this.setFailing(false);
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.err);
-    });
+    this.release(batch, outcomes);
     this.opts.onCommitted?.();
     return true;
   }
 
-  /** A savepoint per item: a bug in one piece of work rolls back only that piece. */
-  private runIsolated(item: Pending): { ok: true; value: unknown } | { ok: false; err: unknown } {
+  /** One transaction: every piece of work, then one outbox append for all their events. */
+  private runBatch(batch: Pending[], isolate: boolean): Outcome[] {
+    const outcomes: Outcome[] = [];
     try {
-      return { ok: true, value: this.db.transaction(item.work)() };
+      this.db.transaction(() => {
+        for (const item of batch) outcomes.push(isolate ? this.runIsolated(item) : this.run(item));
+        const events = outcomes.flatMap((o) => (o.ok ? o.scope.events : []));
+        if (events.length > 0) this.opts.outbox.append(events);
+      })();
+      return outcomes;
     } catch (err) {
+      for (const o of outcomes.reverse()) if (o.ok) o.scope.rollback();
+      throw err;
+    }
+  }
+
+  private run(item: Pending): Outcome {
+    const scope = new TxScope(this.opts.clock.now(), this.opts.flood);
+    try {
+      return { ok: true, value: item.work(scope), scope };
+    } catch (err) {
+      scope.rollback();
+      throw isStorageFailure(err) ? err : new WorkFailed('work failed', { cause: err });
+    }
+  }
+
+  private runIsolated(item: Pending): Outcome {
+    const scope = new TxScope(this.opts.clock.now(), this.opts.flood);
+    try {
+      return { ok: true, value: this.db.transaction(() => item.work(scope))(), scope };
+    } catch (err) {
+      scope.rollback();
       if (isStorageFailure(err)) throw err;
       this.opts.logger.error({ err }, 'work failed inside a commit; rolled back alone');
       return { ok: false, err };
     }
   }
 
-  private onStoreFailure(err: unknown): void {
+  private release(batch: Pending[], outcomes: Outcome[]): void {
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (!outcome.ok) return item.reject(outcome.err);
+      for (const effect of outcome.scope.effects) {
+        try {
+          effect();
+        } catch (err) {
+          this.opts.logger.error({ err }, 'after-commit effect failed');
+        }
+      }
+      item.resolve(outcome.value);
+    });
+  }
+
+  private onStoreFailure(err: unknown): false {
     if (!isStorageFailure(err)) this.opts.logger.error({ err }, 'commit failed');
     if (!this.failing) this.setFailing(true, err);
     const now = this.opts.clock.monotonic();
@@ -129,6 +178,7 @@ export class GroupCommit {
     this.queue = this.queue.filter((p) => now - p.submittedMono < this.withholdMs);
     for (const p of expired) p.reject(err);
     if (this.queue.length > 0) this.schedule(this.retryMs);
+    return false;
   }
 
   private setFailing(failing: boolean, err?: unknown): void {

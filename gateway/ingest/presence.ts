@@ -24,6 +24,8 @@ export class Presence {
   seen(tx: Tx, ref: DeviceRef & { kind: DeviceKind }, batteryPct?: number): void {
     this.track(ref);
     const state = this.devices.get(ref.id)!;
+    const before = { ...state };
+    tx.onRollback(() => Object.assign(state, before));
     state.ref = ref;
     state.lastSeenMono = this.clock.monotonic();
     state.lastSeenAt = tx.now;
@@ -37,6 +39,8 @@ export class Presence {
   offline(tx: Tx, id: string, reason: 'will' | 'disconnect' | 'status' | 'heartbeat'): void {
     const state = this.devices.get(id);
     if (!state || state.online === false) return;
+    const before = state.online;
+    tx.onRollback(() => { state.online = before; });
     state.online = false;
     tx.emit(deviceEvent(state.ref, 'device', 'offline', { reason }));
   }

@@ -23,9 +23,9 @@ export class SmokeHandler {
     switch (e.type) {
       case 'alarm': return this.alarm(tx, device, e);
       case 'clear': {
-        const repeats = this.inAlarm.get(device.id) ?? 0;
-        this.inAlarm.delete(device.id);
-        return emit('alarm', 'smoke_clear', { repeats });
+        const repeats = this.inAlarm.get(device.id);
+        this.setAlarm(tx, device.id, undefined);
+        return emit('alarm', 'smoke_clear', { repeats: repeats ?? 0 });
       }
       case 'silenced': return emit('alarm', 'silenced', {});
       case 'test': return emit('device', 'test', {});
@@ -42,12 +42,20 @@ export class SmokeHandler {
   private alarm(tx: Tx, device: DeviceRef, e: SmokeEvent): void {
     const repeats = this.inAlarm.get(device.id);
     if (repeats !== undefined) {
-      this.inAlarm.set(device.id, repeats + 1);
+      this.setAlarm(tx, device.id, repeats + 1);
       this.repeatedAlarms++;
       return;
     }
-    this.inAlarm.set(device.id, 0);
+    this.setAlarm(tx, device.id, 0);
     const data = { ...(e.value !== undefined ? { value: e.value } : {}), occupants: this.occupants(device.unit), deviceSeq: e.seq };
     tx.emit(deviceEvent(device, 'alarm', 'smoke', data, e.ts));
+  }
+
+  /** In-memory alarm state changes are undone if their commit fails (ingest/tx.ts). */
+  private setAlarm(tx: Tx, id: string, repeats: number | undefined): void {
+    const before = this.inAlarm.get(id);
+    tx.onRollback(() => (before === undefined ? this.inAlarm.delete(id) : this.inAlarm.set(id, before)));
+    if (repeats === undefined) this.inAlarm.delete(id);
+    else this.inAlarm.set(id, repeats);
   }
 }

@@ -89,10 +89,11 @@ function prepare(db: Db) {
     oldestDroppable: db.prepare<[], { seq: number; class: EventClass; bytes: number }>(
       'SELECT seq, class, bytes FROM outbox WHERE deliveredUptimeMs IS NULL AND droppable = 1 ORDER BY seq LIMIT 64'),
     remove: db.prepare<[number], void>('DELETE FROM outbox WHERE seq = ?'),
-    backlog: db.prepare<[string, number, number], { n: number }>(`SELECT count(*) AS n FROM (SELECT 1 ${pendingRow})`),
     pending: db.prepare<[string, number, number], Row>(`SELECT seq, eventId, class, topic, payload ${pendingRow}`),
-    deliver: db.prepare<[number, number], void>(
-      'UPDATE outbox SET deliveredUptimeMs = ? WHERE seq = ? AND deliveredUptimeMs IS NULL'),
+    // One statement for a whole batch of PUBACKs; RETURNING gives the bytes to un-count.
+    deliver: db.prepare<[number, string], { bytes: number }>(
+      `UPDATE outbox SET deliveredUptimeMs = ? WHERE seq IN (SELECT value FROM json_each(?)) AND deliveredUptimeMs IS NULL
+       RETURNING bytes`),
     purge: db.prepare<[number], void>(
       'DELETE FROM outbox WHERE deliveredUptimeMs IS NOT NULL AND deliveredUptimeMs <= ?'),
     expire: db.prepare<[number], { class: EventClass; bytes: number }>(
@@ -112,8 +113,10 @@ function prepare(db: Db) {
 export class SqliteOutbox implements Outbox {
   private readonly sql: ReturnType<typeof prepare>;
   private readonly newId: () => string;
-  /** Last seq handed out per class since the last rewind(); the only in-memory state. */
+  /** Last seq handed out per class since the last rewind(). */
   private readonly cursors = new Map<EventClass, number>();
+  /** Classes with nothing past their cursor, as last seen; only a hint to skip queries. */
+  private readonly drained = new Set<EventClass>();
   private readonly uptimeBase: number;
   private readonly monotonicAtStart: number;
   private readonly appendTx: (events: readonly NewEvent[]) => { written: PendingEvent[]; drops: Drops };
@@ -142,22 +145,24 @@ export class SqliteOutbox implements Outbox {
   }
 
   take(limit: number, maxPriority = LOWEST_PRIORITY): PendingEvent[] {
-    const eligible = BY_PRIORITY.filter((c) => EVENT_CLASSES[c].priority <= maxPriority);
+    const eligible = BY_PRIORITY.filter((c) => EVENT_CLASSES[c].priority <= maxPriority && !this.drained.has(c));
     let left = Math.max(0, Math.floor(limit));
-    const quota = new Map<EventClass, number>();
+    const taken: PendingEvent[] = [];
     // ARCHITECTURE.md invariant 4: every pending alarm (priority 0) before anything else.
     for (const c of eligible.filter((c) => EVENT_CLASSES[c].priority === 0)) {
-      const n = this.backlog(c, left);
-      quota.set(c, n);
-      left -= n;
+      const rows = this.peek(c, left);
+      taken.push(...this.handOut(c, rows, rows.length));
+      left -= rows.length;
     }
-    const rest = eligible.filter((c) => EVENT_CLASSES[c].priority > 0);
-    for (const [c, n] of shareByWeight(rest.map((c) => [c, this.backlog(c, left)]), left)) quota.set(c, n);
-    return [...quota].flatMap(([c, n]) => this.handOut(c, n));
+    const candidates = eligible.filter((c) => EVENT_CLASSES[c].priority > 0).map((c) => [c, this.peek(c, left)] as const);
+    const share = shareByWeight(candidates.map(([c, rows]) => [c, rows.length]), left);
+    for (const [c, rows] of candidates) taken.push(...this.handOut(c, rows, share.get(c) ?? 0));
+    return taken;
   }
 
   rewind(): void {
     this.cursors.clear();
+    this.drained.clear();
   }
 
   markDelivered(seqs: readonly number[]): void {
@@ -236,11 +241,13 @@ export class SqliteOutbox implements Outbox {
         continue;
       }
       seq += 1;
+      this.drained.delete(event.class);
       this.sql.insert.run(seq, e.eventId, e.class, priority, droppable ? 1 : 0, e.topic, e.payload, bytes, now, uptime);
       budget.pending += bytes;
       written.push(e);
     }
     this.countDrops(budget.drops, 'budget');
+    if (budget.pending !== head.pendingBytes) this.sql.bump.run(budget.pending - head.pendingBytes, 'pending_bytes');
     return { written: written.filter((e) => !budget.evicted.has(e.seq)), drops: budget.drops };
   }
 
@@ -274,28 +281,38 @@ export class SqliteOutbox implements Outbox {
     return { seq, eventId, class: event.class, topic: upstreamTopic(gatewayId, event.class, event.type), payload };
   }
 
-  private backlog(eventClass: EventClass, limit: number): number {
-    if (limit <= 0) return 0;
-    return this.sql.backlog.get(eventClass, this.cursors.get(eventClass) ?? 0, limit)?.n ?? 0;
+  /**
+   * Up to `limit` undelivered events of a class past its cursor. A class found empty is
+   * skipped until the next append or rewind: with one busy class, a take is one query.
+   */
+  private peek(eventClass: EventClass, limit: number): Row[] {
+    if (limit <= 0) return [];
+    const rows = this.sql.pending.all(eventClass, this.cursors.get(eventClass) ?? 0, limit);
+    if (rows.length === 0) this.drained.add(eventClass);
+    return rows;
   }
 
-  private handOut(eventClass: EventClass, count: number): PendingEvent[] {
-    if (count <= 0) return [];
-    const rows = this.sql.pending.all(eventClass, this.cursors.get(eventClass) ?? 0, count);
-    const last = rows.at(-1);
+  private handOut(eventClass: EventClass, rows: readonly Row[], count: number): PendingEvent[] {
+    const out = rows.slice(0, count);
+    const last = out.at(-1);
     if (last) this.cursors.set(eventClass, last.seq);
-    return rows.map((r) => ({ seq: r.seq, eventId: r.eventId, class: r.class, topic: r.topic, payload: r.payload }));
+    return out.map((r) => ({ seq: r.seq, eventId: r.eventId, class: r.class, topic: r.topic, payload: r.payload }));
   }
 
+  /** The counters change in the same transaction as the rows (invariant 5's budget). */
   private deliver(seqs: readonly number[]): void {
-    const uptime = this.uptime();
-    for (const seq of seqs) this.sql.deliver.run(uptime, seq);
+    const rows = this.sql.deliver.all(this.uptime(), JSON.stringify(seqs));
+    if (rows.length === 0) return;
+    this.sql.bump.run(-rows.reduce((n, r) => n + r.bytes, 0), 'pending_bytes');
+    this.sql.bump.run(rows.length, 'delivered');
   }
 
   private expire(uptime: number): Drops {
     const drops: Drops = new Map();
     const { maxAgeMs } = this.opts;
     if (maxAgeMs !== undefined) for (const row of this.sql.expire.all(uptime - maxAgeMs)) addDrop(drops, row.class, row.bytes);
+    const bytes = [...drops.values()].reduce((n, d) => n + d.bytes, 0);
+    if (bytes > 0) this.sql.bump.run(-bytes, 'pending_bytes');
     this.countDrops(drops, 'expired');
     this.saveUptime(uptime);
     return drops;

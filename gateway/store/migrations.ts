@@ -44,4 +44,10 @@ export const MIGRATIONS: readonly string[] = [
   END;
   `,
   /* 3: devices, admins, units, device-event dedupe, platform command ids */ CORE_SCHEMA,
+  /* 4: the outbox counters follow the rows in the outbox's own statements, once per
+     batch instead of once per row (gateway/outbox/sqlite-outbox.ts) */ `
+  DROP TRIGGER outbox_pending_insert;
+  DROP TRIGGER outbox_pending_delete;
+  DROP TRIGGER outbox_delivered;
+  `,
 ];

@@ -31,7 +31,7 @@ export type GatewayProcess = {
   cli(args: string[]): Promise<unknown[]>;
 };
 
-export async function gatewayProcess(config: Record<string, unknown> = {}): Promise<GatewayProcess> {
+export async function gatewayProcess(config: Record<string, unknown> = {}, opts: { nodeArgs?: string[] } = {}): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'menwei-proc-'));
   const brokerPort = await freePort();
   const httpPort = await freePort();
@@ -42,7 +42,7 @@ export async function gatewayProcess(config: Record<string, unknown> = {}): Prom
   let exited: Promise<number | null> = Promise.resolve(null);
 
   const start = async () => {
-    child = spawn(process.execPath, [BIN, 'start', '--config', configPath], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'start', '--config', configPath], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(child);
     const proc = child;
     exited = new Promise((resolve) => proc.once('exit', (code) => { children.delete(proc); resolve(code); }));

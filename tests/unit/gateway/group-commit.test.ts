@@ -1,18 +1,27 @@
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { GroupCommit } from '../../../gateway/ingest/group-commit.ts';
 import { FakeClock } from '../../../gateway/clock.ts';
 import { createLogger } from '../../../gateway/logger.ts';
+import { openDatabase } from '../../../gateway/store/db.ts';
+import { SqliteOutbox } from '../../../gateway/outbox/sqlite-outbox.ts';
+import { FloodControl } from '../../../gateway/flood.ts';
+import { SmokeHandler } from '../../../gateway/ingest/smoke.ts';
 
 const logger = createLogger({ level: 'silent' });
 
 function setup() {
-  const db = new Database(':memory:');
+  const db = openDatabase(':memory:');
   db.exec('CREATE TABLE t (v BLOB)');
   const clock = new FakeClock();
   const states: boolean[] = [];
-  const commit = new GroupCommit(db, { clock, logger, retryMs: 5, withholdMs: 10_000, onStorageState: (f) => states.push(f) });
-  return { db, clock, commit, states };
+  const outbox = new SqliteOutbox(db, { gatewayId: 'gw-test', bootId: 'b', clock, maxBytes: 1 << 30, deliveredRetentionMs: 0 });
+  const flood = new FloodControl(clock);
+  const commit = new GroupCommit(db, { outbox, flood, clock, logger, retryMs: 5, withholdMs: 10_000, onStorageState: (f) => states.push(f) });
+  return { db, clock, commit, states, outbox };
+}
+
+function fillDisk(db: ReturnType<typeof openDatabase>): void {
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
 }
 
 describe('group commit (ARCHITECTURE.md invariant 2)', () => {
@@ -39,8 +48,7 @@ describe('group commit (ARCHITECTURE.md invariant 2)', () => {
 
   it('withholds releases while the disk is full, then commits them when space returns', async () => {
     const { db, commit, states } = setup();
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    db.pragma(`max_page_count = ${pages}`);
+    fillDisk(db);
     const insert = db.prepare('INSERT INTO t VALUES (?)');
     let released = false;
     const done = commit.submit(() => insert.run(Buffer.alloc(64 * 1024))).then(() => { released = true; });
@@ -52,9 +60,31 @@ describe('group commit (ARCHITECTURE.md invariant 2)', () => {
     expect(states).toEqual([true, false]);
   });
 
+  it('appends the events of a whole batch to the outbox in the same transaction', async () => {
+    const { commit, outbox } = setup();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => commit.submit((tx) => tx.emit({ class: 'device', type: 'test', data: { deviceSeq: i } }))));
+    expect(outbox.status().classes.device.pending).toBe(50);
+    expect(commit.committedBatches).toBe(1);
+  });
+
+  it('undoes memory changes of a batch the disk refused, so its retried alarm is still sent', async () => {
+    const { db, commit, outbox } = setup();
+    const smoke = new SmokeHandler(() => 2);
+    const detector = { id: 'smoke-1', kind: 'smoke', unit: 'U1' };
+    fillDisk(db);
+    const done = commit.submit((tx) => {
+      db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(64 * 1024));
+      smoke.handle(tx, detector, { type: 'alarm', seq: 1, ts: '2026-11-30T02:00:00.000Z', value: 300 });
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    db.pragma('max_page_count = 1000000');
+    await done;
+    expect(outbox.status().classes.alarm.pending).toBe(1);
+  });
+
   it('gives up on work withheld for 10 s, so the broker closes that connection', async () => {
     const { db, clock, commit } = setup();
-    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    fillDisk(db);
     const insert = db.prepare('INSERT INTO t VALUES (?)');
     const outcome = commit.submit(() => insert.run(Buffer.alloc(64 * 1024))).then(() => 'committed', (err: { code?: string }) => err.code);
     await new Promise((r) => setTimeout(r, 20));

@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Presence } from '../../../gateway/ingest/presence.ts';
 import { FakeClock } from '../../../gateway/clock.ts';
-import type { NewEvent } from '../../../gateway/outbox/outbox.ts';
-import type { Tx } from '../../../gateway/ingest/tx.ts';
+import { TxScope } from '../../../gateway/ingest/tx.ts';
+import { FloodControl } from '../../../gateway/flood.ts';
 
-function recorder(clock: FakeClock): Tx & { events: NewEvent[] } {
-  const events: NewEvent[] = [];
-  return { now: clock.now(), events, emit: (e) => void events.push(e), emitFlooded: (_s, e) => void events.push(e), after: () => undefined };
-}
+const recorder = (clock: FakeClock) => new TxScope(clock.now(), new FloodControl(clock));
 
 const lock = { id: 'lock-0301', kind: 'lock' as const, unit: 'HL-0301' };
 const heartbeats = { lock: 60, desk: 60, reader: 60, smoke: 300 };
@@ -45,6 +42,17 @@ describe('presence (PROTOCOL.md §1.1)', () => {
     expect(presence.list()[0]?.online).toBeNull();
     clock.advance(121_000);
     expect(presence.overdue()).toEqual(['lock-0301']);
+  });
+
+  it('undoes a transition whose commit failed, so the retry reports it again', () => {
+    const clock = new FakeClock();
+    const presence = new Presence(clock, heartbeats);
+    const failed = recorder(clock);
+    presence.seen(failed, lock);
+    failed.rollback();
+    const retried = recorder(clock);
+    presence.seen(retried, lock);
+    expect(retried.events.map((e) => e.type)).toEqual(['online']);
   });
 
   it('ignores a wall-clock jump', () => {

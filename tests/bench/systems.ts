@@ -1,0 +1,56 @@
+// The systems the benchmarks compare, each in its own process and fed the same load:
+// (a) Menwei (`menwei start`), (b) bare aedes with an mqtt.js bridge.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { gatewayProcess } from '../helpers/gateway-process.ts';
+import { openDatabase } from '../../gateway/store/db.ts';
+import { DeviceRegistry } from '../../gateway/store/devices.ts';
+import type { LoadDevice } from '../../firmware-sim/load.ts';
+
+export type SystemUnderTest = {
+  name: string;
+  brokerUrl: string;
+  devices: LoadDevice[];
+  /** The upstream topic filter its events arrive on. */
+  upstreamFilter: string;
+  pid: () => number | undefined;
+  stop(): Promise<void>;
+};
+
+export async function startMenwei(upstreamUrl: string, deviceCount: number, nodeArgs: string[] = []): Promise<SystemUnderTest> {
+  const gw = await gatewayProcess({ upstream: { url: upstreamUrl } }, { nodeArgs });
+  const db = openDatabase(join(gw.dataDir, 'menwei.db'));
+  const registry = new DeviceRegistry(db);
+  const devices = Array.from({ length: deviceCount }, (_, i) => registry.add({ id: `smoke-${i}`, kind: 'smoke', unit: `U-${i}` }, null, Date.now()));
+  db.close();
+  await gw.start();
+  return { name: 'menwei', brokerUrl: gw.brokerUrl, devices, upstreamFilter: 'menwei/up/#', pid: () => gw.pid(), stop: async () => {
+    await gw.stop();
+    await gw.destroy();
+  } };
+}
+
+export async function startBareAedes(upstreamUrl: string, deviceCount: number): Promise<SystemUnderTest> {
+  const script = new URL('./aedes-bridge.ts', import.meta.url).pathname;
+  // tsx as a loader in this very process (not its CLI, which forks a second node that
+  // a kill would orphan).
+  const child = spawn(process.execPath, ['--import', 'tsx', script, upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`aedes bridge exited ${code}`)));
+  });
+  const { port } = JSON.parse(line) as { port: number };
+  const devices = Array.from({ length: deviceCount }, (_, i) => ({ id: `smoke-${i}`, secret: 'none' }));
+  return {
+    name: 'bare aedes + bridge',
+    brokerUrl: `mqtt://127.0.0.1:${port}`,
+    devices,
+    upstreamFilter: 'bridge/#',
+    pid: () => child.pid,
+    stop: async () => {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
