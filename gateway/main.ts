@@ -31,8 +31,10 @@ import { createHttpServer } from './http/server.ts';
 import { GatewayUpkeep } from './upkeep.ts';
 import { commandFilter } from '../protocol/topics.ts';
 import { VERSION } from './version.ts';
+import type { Feature } from './feature.ts';
+import { EventBus } from './event-bus.ts';
 
-export type GatewayDeps = { clock?: Clock; logger?: Logger; dataKey: Buffer };
+export type GatewayDeps = { clock?: Clock; logger?: Logger; dataKey: Buffer; features?: Feature[] };
 export type GatewayPorts = { broker: number; brokerTls?: number; http: number };
 
 const DAY_MS = 86_400_000;
@@ -55,11 +57,16 @@ export class Gateway {
   private floodControl!: FloodControl;
   private seqDedupe!: SeqDedupe;
   private upkeep!: GatewayUpkeep;
-  private http!: ReturnType<typeof createHttpServer>;
+  http!: ReturnType<typeof createHttpServer>;
+  readonly dataKey: Buffer;
+  readonly bus = new EventBus();
+  private readonly features: Feature[];
 
-  constructor(readonly config: Config, private readonly deps: GatewayDeps) {
+  constructor(readonly config: Config, deps: GatewayDeps) {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger();
+    this.dataKey = deps.dataKey;
+    this.features = deps.features ?? [];
   }
 
   async start(): Promise<GatewayPorts> {
@@ -73,8 +80,10 @@ export class Gateway {
       metrics: this.metrics,
       health: { outbox: this.outbox, upstreamState: () => this.upstreamState(), storageFailing: () => this.commit.storageFailing },
     });
+    for (const feature of this.features) feature.attach(this);
     await this.transact((tx) => tx.emit({ class: 'gateway', type: 'started', data: { version: VERSION, bootId: this.bootId } }));
     const ports = await this.listen();
+    for (const feature of this.features) await feature.start?.();
     this.forwarder?.start();
     this.upkeep = new GatewayUpkeep(this);
     this.upkeep.start();
@@ -85,6 +94,7 @@ export class Gateway {
   /** SIGTERM: stop taking input, let in-flight commits finish, close the upstream session. */
   async stop(): Promise<void> {
     this.upkeep?.stop();
+    for (const feature of [...this.features].reverse()) await feature.stop?.();
     await this.broker?.close();
     this.commit?.flushNow();
     await this.forwarder?.stop();

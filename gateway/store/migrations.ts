@@ -1,6 +1,9 @@
 // Schema migrations, applied in order by openDatabase. Append only: never edit a
 // migration that has shipped.
 import { CORE_SCHEMA } from './schema-core.ts';
+import { STAFF_SCHEMA } from './schema-staff.ts';
+import { LOCKS_SCHEMA } from './schema-locks.ts';
+import { CHECKIN_SCHEMA } from './schema-checkin.ts';
 
 export const MIGRATIONS: readonly string[] = [
   /* 1: gateway metadata (key/value: the persisted uptime clock, …) */ `
@@ -50,4 +53,7 @@ export const MIGRATIONS: readonly string[] = [
   DROP TRIGGER outbox_pending_delete;
   DROP TRIGGER outbox_delivered;
   `,
+  /* 5: staff accounts, API tokens, console sessions, badge swipes */ STAFF_SCHEMA,
+  /* 6: lock codes (HMAC only) and lock list versions */ LOCKS_SCHEMA,
+  /* 7: card reads, verifications, bookings, stays, visits */ CHECKIN_SCHEMA,
 ];
