@@ -31,6 +31,7 @@ import { createHttpServer } from './http/server.ts';
 import { GatewayUpkeep } from './upkeep.ts';
 import { commandFilter } from '../protocol/topics.ts';
 import { VERSION } from './version.ts';
+import { open, seal } from './crypto.ts';
 import type { Feature } from './feature.ts';
 import { EventBus } from './event-bus.ts';
 
@@ -60,6 +61,8 @@ export class Gateway {
   http!: ReturnType<typeof createHttpServer>;
   readonly dataKey: Buffer;
   readonly bus = new EventBus();
+  /** What must happen in the same transaction as a unit's suspension (code revocation). */
+  readonly unitSuspendHooks: Array<(tx: Tx, unit: string) => void> = [];
   private readonly features: Feature[];
 
   constructor(readonly config: Config, deps: GatewayDeps) {
@@ -137,6 +140,7 @@ export class Gateway {
       deliveredRetentionMs: this.config.retention.deliveredDays * DAY_MS,
       ...(this.config.outbox.maxAgeH ? { maxAgeMs: this.config.outbox.maxAgeH * 3600_000 } : {}),
       onDrop: (info) => this.upkeep?.recordDrop(info),
+      sealer: { seal: (plain) => seal(this.dataKey, plain), open: (sealed) => open(this.dataKey, sealed) },
     });
     this.floodControl = new FloodControl(this.clock);
     this.commit = new GroupCommit(this.db, {
@@ -159,7 +163,9 @@ export class Gateway {
     const smoke = new SmokeHandler(() => 0);
     this.ingest.on('smoke', 'event', (tx, device, message) => smoke.handle(tx, device, message.payload));
     this.commands = new CommandDispatcher(this.db, { retentionDays: this.config.retention.commandIdDays, logger: this.logger.child({ component: 'commands' }) });
-    registerUnitCommands(this.commands, this.units);
+    registerUnitCommands(this.commands, this.units, (tx, unit) => {
+      for (const hook of this.unitSuspendHooks) hook(tx, unit);
+    });
   }
 
   private buildBroker(): void {

@@ -1,6 +1,6 @@
 // unit.suspend and unit.resume (PROTOCOL.md §2.2; CHECKIN.md: a suspended unit takes no
-// check-in and no new code). Code revocation on suspension joins this in the check-in
-// feature (issue 4), through the `onSuspend` hook.
+// check-in and no new code, and its live codes are revoked at once, through `onSuspend`
+// in the same transaction).
 import type { CommandDispatcher } from './dispatcher.ts';
 import { commandError } from './dispatcher.ts';
 import type { UnitStore } from '../store/units.ts';

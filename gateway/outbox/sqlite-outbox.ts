@@ -25,6 +25,12 @@ export type SqliteOutboxOptions = {
   /** ULID source; defaults to ulid's monotonic factory seeded with clock.now(). */
   newId?: () => string;
   /**
+   * Seals the payloads of classes that carry full personal data (`registration`: the
+   * police registration duty sends the whole card) while they wait in the outbox
+   * (ARCHITECTURE.md invariant 8). Without it they are stored as they are sent.
+   */
+  sealer?: { seal(plain: Buffer): Buffer; open(sealed: Buffer): Buffer };
+  /**
    * Called once per class after each append()/expireOld() that dropped events, so the
    * caller can enqueue `gateway/outbox_dropped` (PROTOCOL.md §2.1). It runs after this
    * outbox's own writes, so it may call append(); if the caller's transaction later rolls
@@ -38,6 +44,8 @@ type Budget = { pending: number; drops: Drops; evicted: Set<number> };
 type Row = { seq: number; eventId: string; class: EventClass; topic: string; payload: Buffer };
 
 const UPTIME_KEY = 'uptime_ms';
+/** Classes whose events carry full ID data (PROTOCOL.md §2.1 registration). */
+const SEALED_CLASSES: ReadonlySet<EventClass> = new Set(['registration']);
 const BY_PRIORITY = [...EVENT_CLASS_NAMES].sort((a, b) => EVENT_CLASSES[a].priority - EVENT_CLASSES[b].priority);
 const LOWEST_PRIORITY = Math.max(...EVENT_CLASS_NAMES.map((c) => EVENT_CLASSES[c].priority));
 
@@ -242,7 +250,7 @@ export class SqliteOutbox implements Outbox {
       }
       seq += 1;
       this.drained.delete(event.class);
-      this.sql.insert.run(seq, e.eventId, e.class, priority, droppable ? 1 : 0, e.topic, e.payload, bytes, now, uptime);
+      this.sql.insert.run(seq, e.eventId, e.class, priority, droppable ? 1 : 0, e.topic, this.atRest(e.class, e.payload), bytes, now, uptime);
       budget.pending += bytes;
       written.push(e);
     }
@@ -296,7 +304,15 @@ export class SqliteOutbox implements Outbox {
     const out = rows.slice(0, count);
     const last = out.at(-1);
     if (last) this.cursors.set(eventClass, last.seq);
-    return out.map((r) => ({ seq: r.seq, eventId: r.eventId, class: r.class, topic: r.topic, payload: r.payload }));
+    return out.map((r) => ({ seq: r.seq, eventId: r.eventId, class: r.class, topic: r.topic, payload: this.inFlight(r.class, r.payload) }));
+  }
+
+  private atRest(eventClass: EventClass, payload: Buffer): Buffer {
+    return this.opts.sealer && SEALED_CLASSES.has(eventClass) ? this.opts.sealer.seal(payload) : payload;
+  }
+
+  private inFlight(eventClass: EventClass, stored: Buffer): Buffer {
+    return this.opts.sealer && SEALED_CLASSES.has(eventClass) ? this.opts.sealer.open(stored) : stored;
   }
 
   /** The counters change in the same transaction as the rows (invariant 5's budget). */
