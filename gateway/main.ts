@@ -18,7 +18,6 @@ import type { Tx } from './ingest/tx.ts';
 import { Presence } from './ingest/presence.ts';
 import { SeqDedupe } from './ingest/dedupe.ts';
 import { DeviceIngest } from './ingest/device-ingest.ts';
-import { SmokeHandler } from './ingest/smoke.ts';
 import { FloodControl } from './flood.ts';
 import { AuthThrottle } from './broker/throttle.ts';
 import { Authenticator } from './broker/auth.ts';
@@ -33,8 +32,10 @@ import { commandFilter } from '../protocol/topics.ts';
 import { VERSION } from './version.ts';
 import { open, seal } from './crypto.ts';
 import type { Feature } from './feature.ts';
+import { defaultFeatures } from './features.ts';
 import { EventBus } from './event-bus.ts';
 
+/** Without `features`, the gateway runs all of them (gateway/features.ts). */
 export type GatewayDeps = { clock?: Clock; logger?: Logger; dataKey: Buffer; features?: Feature[] };
 export type GatewayPorts = { broker: number; brokerTls?: number; http: number };
 
@@ -69,7 +70,7 @@ export class Gateway {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger();
     this.dataKey = deps.dataKey;
-    this.features = deps.features ?? [];
+    this.features = deps.features ?? defaultFeatures().all;
   }
 
   async start(): Promise<GatewayPorts> {
@@ -160,8 +161,6 @@ export class Gateway {
     this.presence = new Presence(this.clock, this.config.heartbeatS);
     for (const device of this.registry.enabled()) this.presence.track(device);
     this.ingest = new DeviceIngest({ presence: this.presence, dedupe: this.seqDedupe, logger: this.logger.child({ component: 'ingest' }) });
-    const smoke = new SmokeHandler(() => 0);
-    this.ingest.on('smoke', 'event', (tx, device, message) => smoke.handle(tx, device, message.payload));
     this.commands = new CommandDispatcher(this.db, { retentionDays: this.config.retention.commandIdDays, logger: this.logger.child({ component: 'commands' }) });
     registerUnitCommands(this.commands, this.units, (tx, unit) => {
       for (const hook of this.unitSuspendHooks) hook(tx, unit);

@@ -4,7 +4,8 @@
 import { BadgeDecoder } from '../../protocol/badge.ts';
 import type { Gateway } from '../main.ts';
 import type { HidDevice } from '../drivers/transport.ts';
-import type { BadgeSwipes, StaffDirectory } from './ports.ts';
+import type { StaffDirectory } from './ports.ts';
+import type { BadgeSwipes } from '../staff/badge-swipes.ts';
 
 export type BadgeDeviceOpener = (vendorId: number, productId: number) => Promise<HidDevice>;
 

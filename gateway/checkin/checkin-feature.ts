@@ -15,7 +15,8 @@ import { StayLifecycle } from './stay-commands.ts';
 import { FrontDesk } from './front-desk.ts';
 import { registerCheckinRoutes } from './checkin-routes.ts';
 import { BadgeReaders } from './badge-readers.ts';
-import { BadgeSwipes, type LockCodes, type StaffDirectory } from './ports.ts';
+import type { LockCodes, StaffDirectory } from './ports.ts';
+import { BadgeSwipes } from '../staff/badge-swipes.ts';
 
 type ReaderEntry = Gateway['config']['readers'][number];
 

@@ -10,7 +10,8 @@ import type { BookingFacts, CardRead, FaceVerify, Now, Policy, UnitFacts } from 
 import type { ReadRegistry } from './reads.ts';
 import type { StayStore } from './stays.ts';
 import type { PersonalData } from './personal-data.ts';
-import type { BadgeSwipes, LockCodes, StaffDirectory } from './ports.ts';
+import type { LockCodes, StaffDirectory } from './ports.ts';
+import type { BadgeSwipes } from '../staff/badge-swipes.ts';
 import { isoTime } from '../../protocol/time.ts';
 
 export type PersonFactsResult = {

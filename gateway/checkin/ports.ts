@@ -30,16 +30,3 @@ export interface StaffDirectory {
   /** PROTOCOL.md §4: the staff member whose badge carries these digits. */
   byBadge(digits: string): string | undefined;
 }
-
-/** The latest badge swipe of each staff member (PROTOCOL.md §4), monotonic time. */
-export class BadgeSwipes {
-  private readonly last = new Map<string, { staffId: string; desk: string; receivedMono: number }>();
-
-  record(staffId: string, desk: string, receivedMono: number): void {
-    this.last.set(staffId, { staffId, desk, receivedMono });
-  }
-
-  latest(staffId: string): { staffId: string; desk: string; receivedMono: number } | undefined {
-    return this.last.get(staffId);
-  }
-}

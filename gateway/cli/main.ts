@@ -7,6 +7,8 @@ import { registerProvisioning } from './provision.ts';
 import { registerStart } from './start.ts';
 import { registerOutboxStatus } from './outbox-status.ts';
 import { registerDemo } from './demo.ts';
+import { registerStaff } from './staff.ts';
+import { registerUnitQr } from './unit-qr.ts';
 import { EXIT } from './io.ts';
 
 const program = new Command('menwei')
@@ -20,6 +22,8 @@ registerDemo(program);
 registerIdCheck(program);
 registerSamDecode(program);
 registerProvisioning(program);
+registerUnitQr(program);
+registerStaff(program);
 registerOutboxStatus(program);
 
 try {

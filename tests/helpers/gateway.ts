@@ -9,6 +9,7 @@ import { parseConfig } from '../../gateway/config/load.ts';
 import { Gateway, type GatewayPorts } from '../../gateway/main.ts';
 import { createLogger } from '../../gateway/logger.ts';
 import type { Clock } from '../../gateway/clock.ts';
+import type { Feature } from '../../gateway/feature.ts';
 import type { DeviceKind } from '../../protocol/topics.ts';
 
 export type TestGateway = {
@@ -21,7 +22,7 @@ export type TestGateway = {
   stop(): Promise<void>;
 };
 
-export async function startTestGateway(overrides: Record<string, unknown> = {}, deps: { clock?: Clock } = {}): Promise<TestGateway> {
+export async function startTestGateway(overrides: Record<string, unknown> = {}, deps: { clock?: Clock; features?: Feature[] } = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'menwei-gw-'));
   const config = parseConfig({ gatewayId: 'gw-test', dataDir, broker: { port: 0 }, console: { port: 0 }, ...overrides });
   const dataKey = randomBytes(32);
