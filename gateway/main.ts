@@ -82,7 +82,7 @@ export class Gateway {
     this.http = createHttpServer({
       logger: this.logger,
       metrics: this.metrics,
-      health: { outbox: this.outbox, upstreamState: () => this.upstreamState(), storageFailing: () => this.commit.storageFailing },
+      health: { outbox: this.outbox, upstreamState: () => this.upstreamState(), storageFailing: () => this.commit.storageFailing || (this.upkeep?.outboxOverBudget ?? false) },
     });
     for (const feature of this.features) feature.attach(this);
     await this.transact((tx) => tx.emit({ class: 'gateway', type: 'started', data: { version: VERSION, bootId: this.bootId } }));

@@ -12,6 +12,7 @@ export class GatewayUpkeep {
   private readonly jumps;
   private drops = new Map<string, { count: number; bytes: number }>();
   private storageFailedAt: number | null = null;
+  private overBudget = false;
   private lastDataVersion = -1;
 
   constructor(private readonly gw: Gateway) {
@@ -44,12 +45,12 @@ export class GatewayUpkeep {
     }
     const since = this.storageFailedAt;
     this.storageFailedAt = null;
-    if (since !== null) this.gw.report('gateway', { class: 'gateway', type: 'disk_full', data: { since: new Date(since).toISOString(), recovered: true } });
+    if (since !== null) this.gw.report('gateway', { class: 'gateway', type: 'disk_full', data: { reason: 'sqlite', since: new Date(since).toISOString(), recovered: true } });
   }
 
   async tick(): Promise<void> {
     const gw = this.gw;
-    const events: NewEvent[] = [...this.takeDrops(), ...this.clockJump()];
+    const events: NewEvent[] = [...this.takeDrops(), ...this.clockJump(), ...this.budgetAlarm()];
     const overdue = gw.presence.overdue();
     await gw.transact((tx) => {
       for (const event of events) tx.emit(event);
@@ -75,6 +76,24 @@ export class GatewayUpkeep {
     const events = [...this.drops].map(([cls, d]): NewEvent => ({ class: 'gateway', type: 'outbox_dropped', data: { class: cls, count: d.count, bytes: d.bytes } }));
     this.drops.clear();
     return events;
+  }
+
+  /**
+   * ARCHITECTURE.md invariant 5: when only never-dropped events are left and they exceed
+   * the budget, they are kept and the gateway raises a health alarm instead.
+   */
+  private budgetAlarm(): NewEvent[] {
+    const over = this.gw.outbox.overBudget();
+    if (over === this.overBudget) return [];
+    this.overBudget = over;
+    if (!over) return [];
+    this.gw.logger.error({ pendingBytes: this.gw.outbox.pendingBytes() }, 'outbox over its byte budget with events that are never dropped');
+    return [{ class: 'gateway', type: 'disk_full', data: { reason: 'budget', pendingBytes: this.gw.outbox.pendingBytes(), maxBytes: this.gw.config.outbox.maxBytes } }];
+  }
+
+  /** For /healthz: the budget is exceeded by events that are never dropped. */
+  get outboxOverBudget(): boolean {
+    return this.overBudget;
   }
 
   private clockJump(): NewEvent[] {

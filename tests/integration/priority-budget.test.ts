@@ -78,4 +78,22 @@ describe('byte budget (invariant 5)', () => {
     expect(status.classes.gateway.pending).toBeGreaterThanOrEqual(2); // started, outbox_dropped
     expect(gw.gateway.outbox.pendingBytes()).toBeLessThanOrEqual(64 * 1024 + 40 * 1024);
   }, 60_000);
+
+  it('keeps never-dropped events past the budget and raises gateway/disk_full and /healthz instead', async () => {
+    const gw = await startTestGateway({ outbox: { maxBytes: 4 * 1024 } });
+    cleanups.push(() => gw.stop());
+    const { secret } = gw.provision('smoke', 'smoke-0601', 'HL-0601');
+    const detector = await gw.connectDevice('smoke-0601', secret);
+    cleanups.push(() => detector.endAsync());
+    for (let seq = 1; seq <= 40; seq++) {
+      await detector.publishAsync('menwei/smoke/smoke-0601/event', JSON.stringify({ v: 1, seq, ts: T(), type: 'tamper' }), { qos: 1 });
+    }
+    await gw.gateway.upkeepTick();
+    expect(gw.gateway.outbox.status().classes.security.pending).toBe(40);
+    const health = await fetch(`http://127.0.0.1:${gw.ports.http}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ ok: false, diskFull: true });
+    const gatewayEvents = gw.gateway.outbox.take(1000).filter((e) => e.topic.endsWith('/gateway/disk_full'));
+    expect(gatewayEvents).toHaveLength(1);
+  }, 60_000);
 });
