@@ -1,7 +1,7 @@
 // Benchmark: alarm latency from a detector's publish to the upstream subscriber's
 // receipt (issue 3, issue 5, issue 8 §2), idle and under 5,000 events/s of other traffic.
 import mqtt from 'mqtt';
-import { startMosquitto } from '../helpers/mosquitto.ts';
+import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { startSubscriber } from '../helpers/subscriber.ts';
 import { LoadGenerator } from '../../firmware-sim/load.ts';
 import type { SystemUnderTest } from './systems.ts';
@@ -11,7 +11,7 @@ export type LatencyResult = ReturnType<typeof latencySummary>;
 
 export async function measureAlarmLatency(
   start: (upstreamUrl: string, devices: number) => Promise<SystemUnderTest>,
-  opts: { alarms: number; backgroundPerSec: number },
+  opts: { alarms: number; backgroundPerSec: number; backlog?: number },
 ): Promise<LatencyResult> {
   const upstream = await startMosquitto();
   const system = await start(upstream.url, 21);
@@ -27,8 +27,13 @@ export async function measureAlarmLatency(
   const load = new LoadGenerator({ brokerUrl: system.brokerUrl, devices: fleet, ratePerSec: opts.backgroundPerSec, window: 64, padBytes: 120 });
   const client = await mqtt.connectAsync(system.brokerUrl, { clientId: detector!.id, username: detector!.id, password: detector!.secret, protocolVersion: 4 });
   try {
+    if (opts.backlog) {
+      await buildBacklog(upstream, system, fleet, opts.backlog);
+      // Measure during the drain, not the reconnect: wait for the first backlog events.
+      await platform.waitFor((m) => m.length > 100, 120_000);
+    }
     if (opts.backgroundPerSec > 0) load.start();
-    await new Promise((r) => setTimeout(r, 1_000)); // warm-up
+    if (!opts.backlog) await new Promise((r) => setTimeout(r, 1_000)); // warm-up
     for (let seq = 1; seq <= opts.alarms; seq++) {
       // alarm then clear, so every alarm is a new one and not a counted repeat (§1.4)
       sent.set(seq * 2 - 1, performance.now());
@@ -45,6 +50,19 @@ export async function measureAlarmLatency(
     await system.stop();
     await upstream.destroy();
   }
+}
+
+/**
+ * An outage backlog: the upstream stops, the fleet publishes `events`, and the upstream
+ * comes back. The alarms are then measured while that backlog drains.
+ */
+async function buildBacklog(upstream: Mosquitto, system: SystemUnderTest, fleet: SystemUnderTest['devices'], events: number): Promise<void> {
+  await upstream.stop();
+  const backlog = new LoadGenerator({ brokerUrl: system.brokerUrl, devices: fleet, total: events, window: 64, padBytes: 120 });
+  backlog.start();
+  await backlog.finished(600_000);
+  await backlog.stop();
+  await upstream.restart();
 }
 
 /** The detector's seq of an alarm as it arrives upstream through either system. */

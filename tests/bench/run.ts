@@ -35,8 +35,18 @@ async function alarmLatency(): Promise<void> {
   }
 }
 
+async function alarmDuringDrain(): Promise<void> {
+  const backlog = quick ? 20_000 : 100_000;
+  const alarms = quick ? 30 : 100;
+  const menwei = await measureAlarmLatency(startMenwei, { alarms, backgroundPerSec: 0, backlog });
+  const aedes = await measureAlarmLatency(startBareAedes, { alarms, backgroundPerSec: 0, backlog });
+  const fmt = (l: { p50: number; p99: number; max: number }) => `${round(l.p50)} / ${round(l.p99)} / ${round(l.max)}`;
+  rows.push([`alarm latency while a ${backlog}-event backlog drains (ms p50 / p99 / max)`, fmt(menwei), fmt(aedes), `${round(menwei.p99 / aedes.p99, 2)} (p99)`]);
+}
+
 await throughput();
 await alarmLatency();
+await alarmDuringDrain();
 const header = ['benchmark', 'Menwei', 'bare aedes + bridge', 'ratio'];
 console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}${quick ? ', --quick' : ''}\n`);
 console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
