@@ -7,6 +7,7 @@ import { gatewayProcess } from '../helpers/gateway-process.ts';
 import { openDatabase } from '../../gateway/store/db.ts';
 import { DeviceRegistry } from '../../gateway/store/devices.ts';
 import type { LoadDevice } from '../../firmware-sim/load.ts';
+import { startMosquitto } from '../helpers/mosquitto.ts';
 
 export type SystemUnderTest = {
   name: string;
@@ -52,5 +53,31 @@ export async function startBareAedes(upstreamUrl: string, deviceCount: number): 
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
     },
+  };
+}
+
+/**
+ * Baseline (c): Mosquitto with a bridge to the same upstream and `persistence true`, the
+ * setup an integrator would trust without Menwei. Devices publish to it anonymously.
+ */
+export async function startMosquittoBridge(upstreamUrl: string, deviceCount: number): Promise<SystemUnderTest> {
+  const upstreamPort = new URL(upstreamUrl).port;
+  const broker = await startMosquitto({
+    extraConfig: [
+      'connection upstream',
+      `address 127.0.0.1:${upstreamPort}`,
+      'topic menwei/# out 1 "" bridge/',
+      'cleansession false',
+      'bridge_protocol_version mqttv311',
+    ],
+  });
+  const devices = Array.from({ length: deviceCount }, (_, i) => ({ id: `smoke-${i}`, secret: 'none' }));
+  return {
+    name: 'mosquitto + bridge',
+    brokerUrl: broker.url,
+    devices,
+    upstreamFilter: 'bridge/#',
+    pid: () => undefined,
+    stop: () => broker.destroy(),
   };
 }

@@ -47,7 +47,7 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-function writeConfig(dataDir: string, port: number): string {
+function writeConfig(dataDir: string, port: number, extra: readonly string[]): string {
   const lines = [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
@@ -73,6 +73,7 @@ function writeConfig(dataDir: string, port: number): string {
     'log_type information',
     'connection_messages true',
     'log_timestamp_format %H:%M:%S',
+    ...extra,
   ];
   const file = join(dataDir, 'mosquitto.conf');
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -205,11 +206,12 @@ class MosquittoProcess implements Mosquitto {
   }
 }
 
-export async function startMosquitto(opts: { port?: number; dataDir?: string } = {}): Promise<Mosquitto> {
+/** `extraConfig` lines are appended to the config (a bridge, for the benchmarks). */
+export async function startMosquitto(opts: { port?: number; dataDir?: string; extraConfig?: string[] } = {}): Promise<Mosquitto> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'menwei-mosquitto-'));
   mkdirSync(dataDir, { recursive: true });
   const port = opts.port ?? (await freePort());
-  const broker = new MosquittoProcess(port, dataDir, writeConfig(dataDir, port), opts.dataDir === undefined);
+  const broker = new MosquittoProcess(port, dataDir, writeConfig(dataDir, port, opts.extraConfig ?? []), opts.dataDir === undefined);
   try {
     await broker.launch();
   } catch (err) {
