@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { startSubscriber } from '../helpers/subscriber.ts';
-import { startTestGateway, T, type TestGateway } from '../helpers/gateway.ts';
-import type { NewEvent } from '../../gateway/outbox/outbox.ts';
+import { until, fillBacklog } from '../helpers/wait.ts';
+import { startTestGateway, T } from '../helpers/gateway.ts';
 
 let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -12,23 +12,7 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function backlog(gw: TestGateway, count: number): Promise<void> {
-  for (let done = 0; done < count; done += 5_000) {
-    await gw.gateway.transact((tx) => {
-      for (let i = done; i < Math.min(count, done + 5_000); i++) {
-        tx.emit({ class: 'device', type: 'test', deviceId: 'smoke-backlog', data: { deviceSeq: i } } satisfies NewEvent);
-      }
-    });
-  }
-}
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('alarms first (invariant 4)', () => {
   it('delivers an alarm before a 50,000-event device backlog finishes draining', async () => {
@@ -42,7 +26,7 @@ describe('alarms first (invariant 4)', () => {
     const detector = await gw.connectDevice('smoke-0401', secret);
     cleanups.push(() => detector.endAsync());
     await upstream.stop();
-    await backlog(gw, 50_000);
+    await fillBacklog(gw, 50_000);
     await upstream.restart();
     await until(() => gw.gateway.upstreamState() === 'connected', 15_000);
     await detector.publishAsync('menwei/smoke/smoke-0401/event', JSON.stringify({ v: 1, seq: 1, ts: T(), type: 'alarm', value: 700 }), { qos: 1 });

@@ -5,9 +5,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { startSubscriber } from '../helpers/subscriber.ts';
-import { startTestGateway, T, type TestGateway } from '../helpers/gateway.ts';
+import { until, fillBacklog } from '../helpers/wait.ts';
+import { startTestGateway, T } from '../helpers/gateway.ts';
 import { SmokeFeature } from '../../gateway/smoke/smoke-feature.ts';
-import type { NewEvent } from '../../gateway/outbox/outbox.ts';
 
 const BACKLOG = 100_000;
 const BATCH = 5_000;
@@ -18,23 +18,7 @@ afterAll(async () => {
   cleanups = [];
 });
 
-async function backlog(gw: TestGateway): Promise<void> {
-  for (let done = 0; done < BACKLOG; done += BATCH) {
-    await gw.gateway.transact((tx) => {
-      for (let i = done; i < done + BATCH; i++) {
-        tx.emit({ class: 'device', type: 'test', deviceId: 'smoke-backlog', data: { deviceSeq: i } } satisfies NewEvent);
-      }
-    });
-  }
-}
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('alarm fast path', () => {
   it('delivers an alarm published as the upstream reconnects before half of a 100,000-event device backlog', async () => {
@@ -49,7 +33,7 @@ describe('alarm fast path', () => {
     cleanups.push(() => detector.endAsync());
 
     await upstream.stop();
-    await backlog(gw);
+    await fillBacklog(gw, BACKLOG, BATCH);
     await upstream.restart();
     await until(() => gw.gateway.upstreamState() === 'connected', 15_000);
     await detector.publishAsync('menwei/smoke/smoke-0601/event', JSON.stringify({ v: 1, seq: 1, ts: T(), type: 'alarm', value: 700 }), { qos: 1 });
