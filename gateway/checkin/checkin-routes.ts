@@ -35,7 +35,8 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, reply: FastifyReply): T |
   return undefined;
 }
 
-const staffOf = (req: FastifyRequest) => (req as FastifyRequest & { staffId?: string }).staffId;
+// The auth hook (gateway/http/auth.ts) puts the authenticated caller on `req.staff`.
+const staffOf = (req: FastifyRequest) => req.staff?.staffId;
 
 export function registerCheckinRoutes(app: FastifyInstance, gw: Gateway, service: CheckinService, stays: StayLifecycle, reads: ReadRegistry): void {
   const send = async (reply: FastifyReply, outcome: Promise<Outcome>) => {

@@ -5,6 +5,7 @@
 import { ulid } from 'ulid';
 import { checkinReasonMessage, type CheckinReason } from '../../protocol/checkin-reasons.ts';
 import type { Card } from '../../protocol/sam/card.ts';
+import { localDate } from '../../protocol/time.ts';
 import type { Tx } from '../ingest/tx.ts';
 import { decideCheckin, decideReissue, decideVisitor, type Guardian, type Override } from './decision.ts';
 import { maskedName, occupancyEvent, refusalEvents, registrationEvent, guestOf } from './registration.ts';
@@ -113,6 +114,8 @@ export class CheckinService {
     if (!this.c.staff.known(req.staffId)) reason = 'STAFF_UNKNOWN';
     else if (!swipe || mono - swipe.receivedMono > 60_000) reason = 'BADGE_REQUIRED';
     else if (!unit) reason = 'UNIT_UNKNOWN';
+    // CHECKIN.md "Codes": no code outlives the unit's licence (rule 7's test).
+    else if (!unit.licensed || (unit.licenceUntil !== null && unit.licenceUntil < localDate(this.c.clock.now(), this.c.now().timezone))) reason = 'UNIT_UNLICENSED';
     else if (unit.suspended) reason = 'UNIT_SUSPENDED';
     else if (!this.c.locksOf(req.unit).every((id) => this.c.locks.hasRoom(id))) reason = 'LOCK_FULL';
     if (reason) return this.refuse(tx, reason, req.unit, null);

@@ -44,6 +44,7 @@ export class LocksFeature implements Feature {
   private events!: LockEvents;
   private log!: Logger;
   private unitLocks!: { enabled: (unit: string) => string[]; all: (unit: string) => string[] };
+  private unitOfStay!: { get(stayId: string): { unit: string | null } | undefined };
   private stopSweep: (() => void) | null = null;
   /** Locks to hint after the commit of each piece of work, one hint per lock. */
   private readonly hints = new WeakMap<Tx, Set<string>>();
@@ -66,6 +67,8 @@ export class LocksFeature implements Feature {
     const enabled = gateway.db.prepare<[string], { id: string }>(`SELECT id FROM devices WHERE unit = ? AND kind = 'lock' AND disabled = 0 ORDER BY id`);
     const all = gateway.db.prepare<[string], { id: string }>(`SELECT id FROM devices WHERE unit = ? AND kind = 'lock' ORDER BY id`);
     this.unitLocks = { enabled: (unit) => enabled.all(unit).map((r) => r.id), all: (unit) => all.all(unit).map((r) => r.id) };
+    this.unitOfStay = gateway.db.prepare<[string], { unit: string | null }>(
+      'SELECT d.unit FROM codes c JOIN devices d ON d.id = c.lock_id WHERE c.stay_id = ? LIMIT 1');
     gateway.ingest.on('lock', 'pull', (tx, device, message) => this.pull(tx, device.id, message.payload));
     gateway.ingest.on('lock', 'event', (tx, device, message) => this.events.handle(tx, device, message.payload));
     gateway.commands.register('code.revoke', (tx, command) => this.revokeCommand(tx, command));
@@ -90,13 +93,14 @@ export class LocksFeature implements Feature {
     const own = new Set(this.unitLocks.enabled(req.unit));
     const stranger = req.lockIds.find((id) => !own.has(id));
     if (stranger !== undefined) throw new Error(`${stranger} is not an enabled lock of unit ${req.unit}`);
-    const { unit, lockIds, ...terms } = req;
+    const { unit, lockIds, ...asked } = req;
+    const terms = { ...asked, validTo: this.withinLicence(unit, asked.validTo) };
     const issued = lockIds.map((lockId) => ({ lockId, ...this.store.issue({ ...terms, lockId }, tx.now) }));
     if (issued.length === 0) return [];
     tx.emit({
       class: 'audit', type: 'code_issued', unit,
       data: {
-        unit, kind: req.kind, validFrom: isoTime(req.validFrom), validTo: isoTime(req.validTo), uses: req.uses,
+        unit, kind: req.kind, validFrom: isoTime(req.validFrom), validTo: isoTime(terms.validTo), uses: req.uses,
         ...(req.stayId ? { stayId: req.stayId } : {}), ...(req.visitId ? { visitId: req.visitId } : {}),
         codes: issued.map((c) => ({ codeId: c.codeId, lockId: c.lockId })),
       },
@@ -120,7 +124,8 @@ export class LocksFeature implements Feature {
 
   /** PROTOCOL.md §2.2: when a booking's `to` changes, its open stays' codes follow it. */
   retimeStayCodes(tx: Tx, stayId: string, validTo: number): number {
-    const lockIds = this.store.retime(stayId, validTo);
+    const unit = this.unitOfStay.get(stayId)?.unit;
+    const lockIds = this.store.retime(stayId, unit ? this.withinLicence(unit, validTo) : validTo);
     this.changed(tx, lockIds);
     return lockIds.length;
   }
@@ -128,6 +133,15 @@ export class LocksFeature implements Feature {
   /** CHECKIN.md rule 12: the lock has room for one more live code. */
   hasRoom(lockId: string): boolean {
     return this.store.hasRoom(lockId, this.gw.clock.now());
+  }
+
+  /**
+   * CHECKIN.md "Codes": a code for a unit never outlives the unit's licence. The licence
+   * holds through its `licenceUntil` day in the building time zone (CHECKIN.md rule 7).
+   */
+  private withinLicence(unit: string, validTo: number): number {
+    const until = this.gw.units.find(unit)?.licenceUntil;
+    return until ? Math.min(validTo, endOfLocalDay(until, this.gw.config.timezone)) : validTo;
   }
 
   /** The enabled locks of a unit: the ones a new code goes to. */
@@ -202,6 +216,25 @@ export class LocksFeature implements Feature {
     this.revokeCodes(tx, { unit });
     return { status: 'ok' };
   }
+}
+
+/** Epoch ms of local midnight after the day `date` (YYYY-MM-DD) in `timeZone`. */
+function endOfLocalDay(date: string, timeZone: string): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const midnightAsUtc = Date.UTC(y, m - 1, d + 1);
+  // Two passes settle an offset that changes (DST) between the guess and the answer.
+  let at = midnightAsUtc;
+  for (let pass = 0; pass < 2; pass++) at = midnightAsUtc - zoneOffsetMs(at, timeZone);
+  return at;
+}
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `at`. */
+function zoneOffsetMs(at: number, timeZone: string): number {
+  const fields = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+  }).formatToParts(at);
+  const f = (type: string) => Number(fields.find((p) => p.type === type)?.value);
+  return Date.UTC(f('year'), f('month') - 1, f('day'), f('hour'), f('minute'), f('second')) - (at - (at % 1000));
 }
 
 function wireCode(c: ListedCode) {
