@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # socat: pseudo-terminal pairs for serial tests and the demo's SAM reader.
 # mosquitto: the upstream broker in tests and benchmarks.
 # libusb-1.0-0: node-hid needs it even to list devices. udev: SerialPort.list().
-# chromium: the console's browser tests (playwright-core drives it).
-APT_PACKAGES=(socat mosquitto mosquitto-clients libusb-1.0-0 udev chromium)
+# chromium: the console's browser tests (playwright-core drives it); fonts-noto-cjk so
+# its screenshots show Chinese text rather than empty boxes.
+APT_PACKAGES=(socat mosquitto mosquitto-clients libusb-1.0-0 udev chromium fonts-noto-cjk)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

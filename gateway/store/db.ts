@@ -16,15 +16,17 @@ export function openDatabase(file: string): Db {
   return db;
 }
 
-/** Applies, in order, each migration newer than the file's `user_version`. */
+/**
+ * Applies, in order, each migration newer than the file's `user_version`. The version is
+ * read inside an IMMEDIATE transaction: a CLI command and the gateway opening a fresh
+ * file at the same moment take turns instead of both creating the tables.
+ */
 function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (const [index, sql] of MIGRATIONS.entries()) {
-    const version = index + 1;
-    if (version <= current) continue;
-    db.transaction(() => {
-      db.exec(sql);
-      db.pragma(`user_version = ${version}`);
-    })();
-  }
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (const [index, sql] of MIGRATIONS.entries()) {
+      if (index + 1 > current) db.exec(sql);
+    }
+    if (MIGRATIONS.length > current) db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
 }
