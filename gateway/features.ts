@@ -5,8 +5,9 @@ import { LocksFeature } from './locks/locks-feature.ts';
 import { ApiFeature } from './http/api-feature.ts';
 import { CheckinFeature, type CheckinFeatureOptions } from './checkin/checkin-feature.ts';
 import { SmokeFeature } from './smoke/smoke-feature.ts';
+import { ConsoleFeature } from './console/console-feature.ts';
 
-export type Features = { all: Feature[]; locks: LocksFeature; api: ApiFeature; checkin: CheckinFeature; smoke: SmokeFeature };
+export type Features = { all: Feature[]; locks: LocksFeature; api: ApiFeature; checkin: CheckinFeature; smoke: SmokeFeature; console: ConsoleFeature };
 
 export function defaultFeatures(opts: Pick<CheckinFeatureOptions, 'transportFor'> = {}): Features {
   const locks = new LocksFeature();
@@ -24,5 +25,6 @@ export function defaultFeatures(opts: Pick<CheckinFeatureOptions, 'transportFor'
     ...opts,
   });
   smoke = new SmokeFeature({ occupants: (unit) => checkin!.occupants(unit) });
-  return { all: [locks, api, checkin, smoke], locks, api, checkin, smoke };
+  const desk = new ConsoleFeature({ smoke, reads: checkin.reads });
+  return { all: [locks, api, checkin, smoke, desk], locks, api, checkin, smoke, console: desk };
 }
