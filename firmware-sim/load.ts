@@ -3,7 +3,8 @@
 // acknowledged, which is what the crash and outage tests hold the gateway to.
 import mqtt, { type MqttClient } from 'mqtt';
 
-export type LoadDevice = { id: string; secret: string };
+/** A simulated device of the load: a smoke detector unless `kind` says lock. */
+export type LoadDevice = { id: string; secret: string; kind?: 'smoke' | 'lock' };
 
 export type LoadOptions = {
   brokerUrl: string;
@@ -31,7 +32,11 @@ export class LoadGenerator {
   private readonly seqs = new Map<string, number>();
   private readonly inflight = new Map<string, number>();
 
-  constructor(private readonly opts: LoadOptions) {}
+  private readonly byId: Map<string, LoadDevice>;
+
+  constructor(private readonly opts: LoadOptions) {
+    this.byId = new Map(opts.devices.map((d) => [d.id, d]));
+  }
 
   start(): void {
     this.clients = this.opts.devices.map((d) => this.connect(d));
@@ -91,8 +96,11 @@ export class LoadGenerator {
     this.sent++;
     this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1);
     const pad = this.opts.padBytes ? { pad: 'x'.repeat(this.opts.padBytes) } : {};
-    const payload = JSON.stringify({ v: 1, seq, ts: new Date().toISOString(), type: this.opts.type ?? 'test', ...pad });
-    client.publish(`menwei/smoke/${id}/event`, payload, { qos: 1 }, (err) => {
+    const device = this.byId.get(id)!;
+    // A lock's load is its door opening and closing (§1.2); a detector's, its event type.
+    const body = device.kind === 'lock' ? { type: 'door', open: seq % 2 === 1 } : { type: this.opts.type ?? 'test' };
+    const payload = JSON.stringify({ v: 1, seq, ts: new Date().toISOString(), ...body, ...pad });
+    client.publish(`menwei/${device.kind ?? 'smoke'}/${id}/event`, payload, { qos: 1 }, (err) => {
       this.inflight.set(id, Math.max(0, (this.inflight.get(id) ?? 1) - 1));
       if (!err) this.acked.add(`${id}:${seq}`);
     });

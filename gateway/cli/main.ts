@@ -7,6 +7,7 @@ import { registerProvisioning } from './provision.ts';
 import { registerStart } from './start.ts';
 import { registerOutboxStatus } from './outbox-status.ts';
 import { registerDemo } from './demo.ts';
+import { registerSim } from './sim.ts';
 import { registerStaff } from './staff.ts';
 import { registerUnitQr } from './unit-qr.ts';
 import { EXIT } from './io.ts';
@@ -19,6 +20,7 @@ const program = new Command('menwei')
 
 registerStart(program);
 registerDemo(program);
+registerSim(program);
 registerIdCheck(program);
 registerSamDecode(program);
 registerProvisioning(program);

@@ -23,7 +23,10 @@ export async function startMenwei(upstreamUrl: string, deviceCount: number, node
   const gw = await gatewayProcess({ upstream: { url: upstreamUrl } }, { nodeArgs });
   const db = openDatabase(join(gw.dataDir, 'menwei.db'));
   const registry = new DeviceRegistry(db);
-  const devices = Array.from({ length: deviceCount }, (_, i) => registry.add({ id: `smoke-${i}`, kind: 'smoke', unit: `U-${i}` }, null, Date.now()));
+  const devices = Array.from({ length: deviceCount }, (_, i) => {
+    const { id, secret } = registry.add({ id: `smoke-${i}`, kind: 'smoke', unit: `U-${i}` }, null, Date.now());
+    return { id, secret };
+  });
   db.close();
   await gw.start();
   return { name: 'menwei', brokerUrl: gw.brokerUrl, devices, upstreamFilter: 'menwei/up/#', pid: () => gw.pid(), stop: async () => {
