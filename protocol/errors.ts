@@ -51,7 +51,3 @@ export class MenweiError extends Error {
     this.code = code;
   }
 }
-
-export function errorMessage(code: ErrorCode): { zh: string; en: string } {
-  return { zh: ERRORS[code].zh, en: ERRORS[code].en };
-}
