@@ -38,4 +38,4 @@ function boot(opts: HarnessOptions, dir: string, clock: FakeClock, n: number): O
   };
 }
 
-outboxContract('SQLite file', (opts) => boot(opts, mkdtempSync(join(tmpdir(), 'menwei-outbox-')), new FakeClock(), 1));
+outboxContract('SQLite file', (opts) => boot(opts, mkdtempSync(join(tmpdir(), 'menwei-outbox-')), new FakeClock(), 1), { restarts: true });

@@ -25,4 +25,4 @@ outboxContract('SQLite :memory:', (opts) => {
     transaction: (fn) => db.transaction(fn)(),
     cleanup: () => db.close(),
   };
-});
+}, { restarts: false });
