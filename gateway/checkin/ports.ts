@@ -9,7 +9,7 @@ export interface LockCodes {
   /** Issues one code per lock, enqueues audit/code_issued, hints the locks after commit. */
   issueCodes(tx: Tx, request: IssueRequest): IssuedLockCode[];
   /** Revokes, enqueues audit/code_revoked, hints the locks after commit; returns how many. */
-  revokeCodes(tx: Tx, scope: { stayId: string } | { codeId: string } | { unit: string }): number;
+  revokeCodes(tx: Tx, scope: { stayId: string } | { visitId: string } | { codeId: string } | { unit: string }): number;
   hasRoom(lockId: string): boolean;
   /** PROTOCOL.md §2.2 booking.upsert: a stay's codes follow its new end. */
   retimeStayCodes(tx: Tx, stayId: string, validTo: number): number;

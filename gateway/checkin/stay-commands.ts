@@ -13,12 +13,16 @@ const HOUR_MS = 3_600_000;
 export class StayLifecycle {
   constructor(private readonly c: CheckinContext) {}
 
-  /** Closes the stay, revokes its codes, reports the check-out and the new occupancy. */
+  /**
+   * Closes the stay, revokes its codes and its visitors' once codes (a visitor comes to
+   * see the guest, who has left), reports the check-out and the new occupancy.
+   */
   checkout(tx: Tx, stayId: string, by: 'desk' | 'platform' | 'auto'): { stayId: string; revokedCodes: number } | 'unknown' | 'closed' {
     const stay = this.c.stays.stay(stayId);
     if (!stay) return 'unknown';
     if (!this.c.stays.close(stayId, tx.now, by)) return 'closed';
-    const revokedCodes = this.c.locks.revokeCodes(tx, { stayId });
+    let revokedCodes = this.c.locks.revokeCodes(tx, { stayId });
+    for (const visitId of this.c.stays.visitsOf(stayId)) revokedCodes += this.c.locks.revokeCodes(tx, { visitId });
     tx.emit(checkoutEvent(stay, tx.now, by));
     tx.emit(occupancyEvent(stay.unit, this.c.stays.openStaysIn(stay.unit)));
     return { stayId, revokedCodes };

@@ -92,6 +92,10 @@ export class StayStore {
       .run(v.visitId, v.hostStayId, v.idHash, v.guestSealed, v.at);
   }
 
+  visitsOf(hostStayId: string): string[] {
+    return this.db.prepare<[string], { visit_id: string }>('SELECT visit_id FROM visits WHERE host_stay_id = ?').all(hostStayId).map((r) => r.visit_id);
+  }
+
   /** ARCHITECTURE.md invariant 8: sealed details of stays closed before `cutoff` are erased. */
   purgePersonalData(cutoff: number): number {
     const stays = this.db.prepare('UPDATE stays SET guest_sealed = NULL WHERE checkout_at IS NOT NULL AND checkout_at < ? AND guest_sealed IS NOT NULL').run(cutoff).changes;

@@ -31,7 +31,7 @@ export type IssuedCode = { codeId: string; code: string; validFrom: number; vali
 export type ListedCode = { codeId: string; hmac: string; validFrom: number; validTo: number; uses: number | null };
 export type LiveCode = { codeId: string; lockId: string; kind: CodeKind; validFrom: number; validTo: number; uses: number | null };
 export type CodeRecord = { codeId: string; lockId: string; stayId: string | null; state: CodeState };
-export type RevokeScope = { codeId: string } | { stayId: string } | { lockIds: readonly string[] };
+export type RevokeScope = { codeId: string } | { stayId: string } | { visitId: string } | { lockIds: readonly string[] };
 export type Revoked = { count: number; codes: Array<{ codeId: string; lockId: string }>; lockIds: string[] };
 /** `unknown`: no such code on this lock, or it is revoked, used up or past its window. */
 export type UseOutcome = 'used' | 'unlimited' | 'unknown';
@@ -74,6 +74,7 @@ export class CodeStore {
       expire: db.prepare<[number, number], Ended>(`UPDATE codes SET state = 'expired', ended_at = ? WHERE ${live} AND valid_to <= ? ${ENDED}`),
       revokeCode: db.prepare<[number, string], Ended>(`UPDATE codes SET state = 'revoked', ended_at = ? WHERE code_id = ? AND ${live} ${ENDED}`),
       revokeStay: db.prepare<[number, string], Ended>(`UPDATE codes SET state = 'revoked', ended_at = ? WHERE stay_id = ? AND ${live} ${ENDED}`),
+      revokeVisit: db.prepare<[number, string], Ended>(`UPDATE codes SET state = 'revoked', ended_at = ? WHERE visit_id = ? AND ${live} ${ENDED}`),
       revokeLock: db.prepare<[number, string], Ended>(`UPDATE codes SET state = 'revoked', ended_at = ? WHERE lock_id = ? AND ${live} ${ENDED}`),
       retime: db.prepare<[number, string, number], Ended>(`UPDATE codes SET valid_to = ? WHERE stay_id = ? AND ${live} AND kind = 'stay' AND valid_from < ? ${ENDED}`),
       list: db.prepare<[string, number, number], CodeRow>(`SELECT code_id, lock_id, kind, hmac, valid_from, valid_to, uses_left FROM codes
@@ -104,6 +105,7 @@ export class CodeStore {
     let ended: Ended[];
     if ('codeId' in scope) ended = this.s.revokeCode.all(now, scope.codeId);
     else if ('stayId' in scope) ended = this.s.revokeStay.all(now, scope.stayId);
+    else if ('visitId' in scope) ended = this.s.revokeVisit.all(now, scope.visitId);
     else ended = scope.lockIds.flatMap((lockId) => this.s.revokeLock.all(now, lockId));
     const lockIds = this.bumpEach(ended);
     return { count: ended.length, codes: ended.map((e) => ({ codeId: e.code_id, lockId: e.lock_id })), lockIds };

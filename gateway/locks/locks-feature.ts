@@ -36,7 +36,7 @@ export type IssueRequest = {
 /** `code` is the plain digits, to be shown once and dropped. */
 export type IssuedLockCode = { lockId: string; codeId: string; code: string; validFrom: string; validTo: string; uses: number | null };
 export type UnitLiveCode = { codeId: string; lockId: string; kind: CodeKind; validFrom: string; validTo: string; uses: number | null };
-export type RevokeCodesScope = { stayId: string } | { codeId: string } | { unit: string };
+export type RevokeCodesScope = { stayId: string } | { visitId: string } | { codeId: string } | { unit: string };
 
 export class LocksFeature implements Feature {
   private gw!: Gateway;

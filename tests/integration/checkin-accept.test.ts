@@ -126,6 +126,16 @@ describe('a visitor (CHECKIN.md Codes, once)', () => {
     expect(visit?.data).toMatchObject({ stayId: res.body.visitId, hostStayId: host.body.stayId, unit: UNIT, guest: { idNumber: WANG_WU.idNumber } });
   });
 
+  it('a visitor\'s once code ends when the host checks out', async () => {
+    const s = await fresh();
+    const host = await s.walkIn(s.verifiedRead(ZHANG_SAN));
+    const visitor = await s.post('/api/visitors', { readId: s.verifiedRead(WANG_WU), stayId: host.body.stayId });
+    expect(visitor.status).toBe(201);
+    const res = await s.post(`/api/stays/${host.body.stayId}/checkout`, {});
+    expect(res).toEqual({ status: 200, body: { stayId: host.body.stayId, revokedCodes: 2 } });
+    expect(s.liveCodeIds()).toEqual([]);
+  });
+
   it('a visitor follows the guest rules: a minor needs a guardian, and an unknown host stay is 404', async () => {
     const s = await fresh();
     const host = await s.walkIn(s.verifiedRead(ZHANG_SAN));
