@@ -7,6 +7,9 @@ import { CheckinFeature, type CheckinFeatureOptions } from './checkin/checkin-fe
 import { SmokeFeature } from './smoke/smoke-feature.ts';
 import { ConsoleFeature } from './console/console-feature.ts';
 
+/** The desk whose reads and badge swipes the console shows by default. */
+const CONSOLE_DESK = 'desk-1';
+
 export type Features = { all: Feature[]; locks: LocksFeature; api: ApiFeature; checkin: CheckinFeature; smoke: SmokeFeature; console: ConsoleFeature };
 
 export function defaultFeatures(opts: Pick<CheckinFeatureOptions, 'transportFor'> = {}): Features {
@@ -18,6 +21,7 @@ export function defaultFeatures(opts: Pick<CheckinFeatureOptions, 'transportFor'
     occupancy: (unit) => checkin!.occupants(unit),
     unitState: (unit) => ({ liveCodes: locks.liveCodes(unit), unsafe: smoke!.unitUnsafe(unit) }),
     alarms: () => smoke!.alarms(),
+    badgeAtDesk: (desk) => checkin!.badgeLogin(desk ?? CONSOLE_DESK),
   });
   checkin = new CheckinFeature({
     locks,
@@ -25,6 +29,6 @@ export function defaultFeatures(opts: Pick<CheckinFeatureOptions, 'transportFor'
     ...opts,
   });
   smoke = new SmokeFeature({ occupants: (unit) => checkin!.occupants(unit) });
-  const desk = new ConsoleFeature({ smoke, reads: checkin.reads });
+  const desk = new ConsoleFeature({ smoke, reads: checkin.reads, desk: CONSOLE_DESK });
   return { all: [locks, api, checkin, smoke, desk], locks, api, checkin, smoke, console: desk };
 }

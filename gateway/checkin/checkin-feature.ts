@@ -81,6 +81,11 @@ export class CheckinFeature implements Feature {
     await this.badgeReaders.stop();
   }
 
+  /** Console login by badge: a swipe at the desk in the last 30 s, used up. */
+  badgeLogin(desk: string): string | undefined {
+    return this.badges.takeAtDesk(desk, this.gw.clock.monotonic(), 30_000);
+  }
+
   /** Registered occupants of a unit now, for alarm/smoke (PROTOCOL.md §1.4). */
   occupants(unit: string | null): number {
     return this.stays.occupants(unit);

@@ -31,6 +31,8 @@ export type ApiProviders = {
   unitState?: (unit: string) => UnitState | undefined;
   /** Open and recent alarms (the smoke feature). */
   alarms?: () => AlarmView[];
+  /** Console login by badge: who just swiped at the desk (the check-in feature). */
+  badgeAtDesk?: (desk: string | undefined) => string | undefined;
 };
 
 /** An SSE comment every 15 s keeps proxies and the browser from timing the stream out. */
@@ -64,6 +66,7 @@ export class ApiFeature implements Feature {
       throttle: new AuthThrottle(gateway.clock),
       transact: (fn) => gateway.transact(fn),
       secureCookie: gateway.config.console.tls !== undefined,
+      ...(this.providers.badgeAtDesk ? { badgeAtDesk: this.providers.badgeAtDesk } : {}),
     });
     const app = gateway.http;
     this.auth.install(app);

@@ -28,7 +28,11 @@ export const CSRF_HEADER = 'x-csrf-token';
 export const SESSION_TTL_MS = 12 * 3600_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-const LoginBody = z.strictObject({ staffId: z.string().min(1).max(64), password: z.string().min(1).max(256) });
+const LoginBody = z.union([
+  z.strictObject({ staffId: z.string().min(1).max(64), password: z.string().min(1).max(256) }),
+  // PROTOCOL.md §4: a badge swiped at the desk's reader identifies the staff member there.
+  z.strictObject({ badge: z.literal(true), desk: z.string().min(1).max(64).optional() }),
+]);
 
 export type AuthCheck = { ok: true; identity: StaffIdentity } | { ok: false; code: Extract<ApiErrorCode, 'UNAUTHORIZED' | 'CSRF_FAILED'> };
 
@@ -40,6 +44,8 @@ export type StaffAuthDeps = {
   transact: <R>(fn: (tx: Tx) => R) => Promise<R>;
   /** INTERFACES.md: cookies are `Secure` when `console.tls` is on. */
   secureCookie: boolean;
+  /** The staff member who just swiped a badge at the desk (the console's own when absent). */
+  badgeAtDesk?: (desk: string | undefined) => string | undefined;
 };
 
 export class StaffAuth {
@@ -80,7 +86,7 @@ export class StaffAuth {
     return { ok: true, identity: { staffId: session.staffId, via: 'session' } };
   }
 
-  /** POST /api/login `{staffId, password}` → `{staffId, csrfToken}` and the session cookie. */
+  /** POST /api/login `{staffId, password}` or `{badge: true, desk?}` → `{staffId, csrfToken}` and the session cookie. */
   private async login(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const body = parseOr400(LoginBody, req.body, reply);
     if (!body) return reply;
@@ -88,21 +94,23 @@ export class StaffAuth {
     const { store, throttle } = this.deps;
     // A refused address is not checked at all, so guessing costs it a minute per 6 tries.
     if (throttle.isBlocked(source)) {
-      await this.auditFailure(source, body.staffId);
+      await this.auditFailure(source, 'staffId' in body ? body.staffId : '(badge)');
       return apiError(reply.header('retry-after', '60'), 'TOO_MANY_ATTEMPTS');
     }
-    if (!store.verifyPassword(body.staffId, body.password)) {
+    const staffId = 'badge' in body ? this.deps.badgeAtDesk?.(body.desk) : body.staffId;
+    const verified = 'badge' in body ? staffId !== undefined && store.isActive(staffId) : store.verifyPassword(body.staffId, body.password);
+    if (!verified || staffId === undefined) {
       throttle.recordFailure(source);
-      await this.auditFailure(source, body.staffId);
+      await this.auditFailure(source, staffId ?? '(badge)');
       return apiError(reply, 'LOGIN_FAILED');
     }
     // The session and its audit/login event commit together: no session without a record.
     const session = await this.deps.transact((tx) => {
-      tx.emit({ class: 'audit', type: 'login', data: { staffId: body.staffId, source } });
-      return store.createSession(body.staffId, tx.now, SESSION_TTL_MS);
+      tx.emit({ class: 'audit', type: 'login', data: { staffId, source, method: 'badge' in body ? 'badge' : 'password' } });
+      return store.createSession(staffId, tx.now, SESSION_TTL_MS);
     });
     reply.header('set-cookie', this.cookie(session.sessionId, SESSION_TTL_MS / 1000));
-    return { staffId: body.staffId, csrfToken: session.csrfToken };
+    return { staffId, csrfToken: session.csrfToken };
   }
 
   /** POST /api/logout: ends the cookie's session (a Bearer token stays valid until revoked). */

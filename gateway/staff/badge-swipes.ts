@@ -13,4 +13,18 @@ export class BadgeSwipes {
   latest(staffId: string): BadgeSwipe | undefined {
     return this.last.get(staffId);
   }
+
+  /**
+   * Console login by badge (issue 7): the staff member who swiped at `desk` most recently,
+   * within `windowMs`. The swipe is used up, so one swipe opens one session.
+   */
+  takeAtDesk(desk: string, nowMono: number, windowMs: number): string | undefined {
+    let found: BadgeSwipe | undefined;
+    for (const swipe of this.last.values()) {
+      if (swipe.desk !== desk || nowMono - swipe.receivedMono > windowMs) continue;
+      if (!found || swipe.receivedMono > found.receivedMono) found = swipe;
+    }
+    if (found) this.last.delete(found.staffId);
+    return found?.staffId;
+  }
 }

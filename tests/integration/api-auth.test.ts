@@ -114,7 +114,7 @@ describe('console sessions', () => {
     await expectError(await post('/api/logout', {}, { ...cookie, 'x-csrf-token': 'wrong' }), 403, 'CSRF_FAILED');
     expect((await post('/api/logout', {}, { ...cookie, 'x-csrf-token': body.csrfToken })).status).toBe(200);
     await expectError(await get('/api/units', cookie), 401, 'UNAUTHORIZED');
-    expect(auditEvents('login').map((e) => e.data)).toEqual([{ staffId: 'alice', source: '127.0.0.1' }]);
+    expect(auditEvents('login').map((e) => e.data)).toEqual([{ staffId: 'alice', source: '127.0.0.1', method: 'password' }]);
   });
 
   it('refuses an address after 5 failed logins for a minute; the failures are flood-controlled audit events', async () => {

@@ -8,6 +8,7 @@ import { BadgeSwipes } from '../../gateway/staff/badge-swipes.ts';
 import { StaffStore, badgeKeyFrom } from '../../gateway/staff/staff-store.ts';
 import { encodeBadgeReports } from '../../protocol/badge.ts';
 import type { HidDevice } from '../../gateway/drivers/transport.ts';
+import { defaultFeatures } from '../../gateway/features.ts';
 
 class FakeKeyboard extends EventEmitter implements HidDevice {
   closed = false;
@@ -58,5 +59,21 @@ describe('staff badge readers', () => {
     expect(swipes.latest('clerk-8')?.desk).toBe('desk-2');
     const metrics = await (await fetch(`http://127.0.0.1:${gw.ports.http}/metrics`)).text();
     expect(metrics).toMatch(/menwei_input_errors_total\{source="badge",code="MW_HID_BAD_REPORT"\} 1/);
+  });
+
+  it('logs a staff member into the console by the badge just swiped at its desk, once per swipe', async () => {
+    const f = defaultFeatures();
+    gw = await startTestGateway({}, { features: f.all });
+    new StaffStore(gw.gateway.db, badgeKeyFrom(gw.gateway.dataKey)).add({ id: 'clerk-9', name: '钱', badge: '7788', days: 1 }, Date.now());
+    const login = () => fetch(`http://127.0.0.1:${gw!.ports.http}/api/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ badge: true }),
+    });
+    expect((await login()).status).toBe(401);
+    f.checkin.badges.record('clerk-9', 'desk-1', gw.gateway.clock.monotonic());
+    const ok = await login();
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ staffId: 'clerk-9', csrfToken: expect.any(String) });
+    expect(ok.headers.get('set-cookie')).toContain('menwei_session=');
+    expect((await login()).status).toBe(401);
   });
 });

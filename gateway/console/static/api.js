@@ -39,8 +39,16 @@ export async function request(method, path, body) {
 export const get = (path) => request('GET', path);
 export const post = (path, body = {}) => request('POST', path, body);
 
+/** Password login, or `{badge: true, desk?}`: the badge just swiped at this desk's reader. */
 export async function login(staffId, password) {
-  const res = await request('POST', '/api/login', { staffId, password });
+  return remember(await request('POST', '/api/login', { staffId, password }));
+}
+
+export async function loginByBadge(desk) {
+  return remember(await request('POST', '/api/login', desk ? { badge: true, desk } : { badge: true }));
+}
+
+function remember(res) {
   if (res.status === 200) {
     sessionStorage.setItem(CSRF_KEY, res.body.csrfToken);
     sessionStorage.setItem(STAFF_KEY, res.body.staffId);

@@ -1,6 +1,6 @@
 // The front-desk console's entry (issue 7): login, tabs, the live event stream and a
 // slow poll that heals anything a dropped stream missed. Each screen is its own module.
-import { get, login, logout, session, subscribe, whenUnauthorized } from './api.js';
+import { get, login, loginByBadge, logout, session, subscribe, whenUnauthorized } from './api.js';
 import { $ } from './dom.js';
 import { currentLang, defaultLang, onLangChange, setLang, t } from './i18n.js';
 import { loadAll, reload, store } from './store.js';
@@ -21,6 +21,7 @@ function start() {
   for (const b of document.querySelectorAll('.lang-toggle')) b.addEventListener('click', () => setLang(currentLang() === 'zh' ? 'en' : 'zh'));
   for (const b of document.querySelectorAll('[data-tab]')) b.addEventListener('click', () => showTab(b.dataset.tab));
   $('#login-form').addEventListener('submit', (e) => { e.preventDefault(); void onLogin(e.currentTarget); });
+  $('#badge-login').addEventListener('click', () => void onLogin(null));
   $('#logout').addEventListener('click', async () => { await logout(); showLogin(); });
   whenUnauthorized(showLogin);
   checkin.initCheckin();
@@ -32,15 +33,17 @@ function start() {
   else showLogin();
 }
 
+/** With a form, a password login; without, a login by the badge just swiped at this desk. */
 async function onLogin(form) {
   const error = $('#login-error');
   error.textContent = '';
-  const res = await login(form.staffId.value.trim(), form.password.value);
+  const desk = new URLSearchParams(location.search).get('desk');
+  const res = form ? await login(form.staffId.value.trim(), form.password.value) : await loginByBadge(desk);
   if (res.status !== 200) {
     error.textContent = res.body.error?.message?.[currentLang()] ?? `HTTP ${res.status}`;
     return;
   }
-  form.password.value = '';
+  if (form) form.password.value = '';
   await enter();
 }
 

@@ -9,6 +9,7 @@ const DICT = {
   'login.staffId': ['工号', 'Staff ID'],
   'login.password': ['密码', 'Password'],
   'login.submit': ['登录', 'Log in'],
+  'login.badge': ['已刷工牌？点此登录', 'Swiped your badge? Log in'],
   'tab.checkin': ['入住', 'Check-in'],
   'tab.rooms': ['房间', 'Rooms'],
   'tab.devices': ['设备', 'Devices'],
