@@ -5,6 +5,7 @@
 // POSTs over a real HTTP socket with the Bearer token.
 import { createHash, randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import { afterEach } from 'vitest';
 import { startTestGateway, type TestGateway } from './gateway.ts';
 import { FakeClock } from '../../gateway/clock.ts';
 import { defaultFeatures, type Features } from '../../gateway/features.ts';
@@ -99,6 +100,19 @@ export type Scene = {
   /** Stops the gateway; with `keepData` its data directory stays for the caller to read and remove. */
   stop(opts?: { keepData?: boolean }): Promise<void>;
 };
+
+/**
+ * One scene per test, stopped after it: call at the top of a test file, then
+ * `const s = await fresh(...)` inside each test.
+ */
+export function sceneEachTest(): (overrides?: Record<string, unknown>, unitLocks?: number) => Promise<Scene> {
+  let scene: Scene | undefined;
+  afterEach(async () => {
+    await scene?.stop();
+    scene = undefined;
+  });
+  return async (overrides = {}, unitLocks = 1) => (scene = await startScene(overrides, { unitLocks }));
+}
 
 export async function startScene(overrides: Record<string, unknown> = {}, opts: { unitLocks?: number } = {}): Promise<Scene> {
   const clock = new FakeClock();

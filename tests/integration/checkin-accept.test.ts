@@ -2,22 +2,13 @@
 // face result from a DeskSim over MQTT, the HTTP API over a socket, and what reaches the
 // locks' lists and the outbox: walk-in, booking guest, attendant override, a minor with
 // a guardian, a visitor, a lost-code reissue, staff codes and the desk check-out.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isoTime } from '../../protocol/time.ts';
 import {
-  DAY, DESK, HOUR, LOCK, PHOTO, STAFF, UNIT, LI_SI, WANG_WU, ZHANG_SAN, cardFor, idNumber, sha256Hex, startScene, type ApiReply, type Scene,
+  DAY, DESK, HOUR, LOCK, PHOTO, STAFF, UNIT, LI_SI, WANG_WU, ZHANG_SAN, cardFor, idNumber, sha256Hex, sceneEachTest, type ApiReply, 
 } from '../helpers/checkin-setup.ts';
 
-let scene: Scene | undefined;
-afterEach(async () => {
-  await scene?.stop();
-  scene = undefined;
-});
-
-async function fresh(overrides: Record<string, unknown> = {}, unitLocks = 1): Promise<Scene> {
-  scene = await startScene(overrides, { unitLocks });
-  return scene;
-}
+const fresh = sceneEachTest();
 
 type Code = { lockId: string; codeId: string; code: string; validFrom: string; validTo: string; uses: number | null };
 const codeIds = (res: ApiReply) => (res.body.codes as Code[]).map((c) => c.codeId).sort();

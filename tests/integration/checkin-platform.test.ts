@@ -1,20 +1,11 @@
 // The platform's commands about bookings, stays and units (PROTOCOL.md §2.2), applied as
 // the forwarder applies them (inside a commit, answered by a `reply` event), and the
 // automatic check-out at the end of a stay window (CHECKIN.md Codes), on a FakeClock.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isoTime } from '../../protocol/time.ts';
-import { DAY, HOUR, LOCK, UNIT, LI_SI, WANG_WU, ZHANG_SAN, startScene, type ApiReply, type Scene } from '../helpers/checkin-setup.ts';
+import { DAY, HOUR, LOCK, UNIT, LI_SI, WANG_WU, ZHANG_SAN, sceneEachTest, type ApiReply, type Scene } from '../helpers/checkin-setup.ts';
 
-let scene: Scene | undefined;
-afterEach(async () => {
-  await scene?.stop();
-  scene = undefined;
-});
-
-async function fresh(): Promise<Scene> {
-  scene = await startScene();
-  return scene;
-}
+const fresh = sceneEachTest();
 
 const guests = [ZHANG_SAN, LI_SI].map((g) => ({ name: g.name, idNumber: g.idNumber }));
 const upsert = (s: Scene, to: number) => s.command('booking.upsert', { bookingId: 'bk-1', unit: UNIT, from: isoTime(s.clock.now() - HOUR), to: isoTime(to), guests });

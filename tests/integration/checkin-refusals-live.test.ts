@@ -2,19 +2,10 @@
 // on MQTT (PROTOCOL.md §1.5), the HTTP API over a socket, and the FakeClock for the
 // 120 s read age (CHECKIN.md rule 1). A verify counts only for its own read, from the
 // desk the read was sent to, and a read makes at most one stay.
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DESK, LI_SI, UNIT, WANG_WU, ZHANG_SAN, startScene, type Scene } from '../helpers/checkin-setup.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { DESK, LI_SI, UNIT, WANG_WU, ZHANG_SAN, sceneEachTest, type Scene } from '../helpers/checkin-setup.ts';
 
-let scene: Scene | undefined;
-afterEach(async () => {
-  await scene?.stop();
-  scene = undefined;
-});
-
-async function fresh(): Promise<Scene> {
-  scene = await startScene();
-  return scene;
-}
+const fresh = sceneEachTest();
 
 const stays = (s: Scene) => s.gw.db.prepare('SELECT stay_id FROM stays').all() as Array<{ stay_id: string }>;
 const verified = (s: Scene, readId: string) => vi.waitFor(() => expect(s.f.checkin.reads.latestVerify(readId)).toBeDefined(), { timeout: 5_000 });
