@@ -4,8 +4,9 @@ import mqtt from 'mqtt';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { startSubscriber } from '../helpers/subscriber.ts';
 import { LoadGenerator } from '../../firmware-sim/load.ts';
-import type { SystemUnderTest } from './systems.ts';
-import { latencySummary } from './stats.ts';
+import { startBareAedes, startMenwei, startMosquittoBridge, type SystemUnderTest } from './systems.ts';
+import { latencySummary, median, round } from './stats.ts';
+import { goalText, type Benchmark, type BenchRow } from './report.ts';
 
 export type LatencyResult = ReturnType<typeof latencySummary>;
 
@@ -72,3 +73,46 @@ function alarmSeq(topic: string, payload: Buffer): number | undefined {
   if (topic.endsWith('/alarm/smoke')) return body.data?.deviceSeq;
   return body.type === 'alarm' ? body.seq : undefined;
 }
+
+type Scenario = { label: string; alarms: number; backgroundPerSec: number; backlog?: number; goalP99Ms?: number };
+
+/** Issue 8 §2: idle, under 5,000 events/s, and during a backlog drain, through a, b and c. */
+export const alarmLatencyBench: Benchmark = {
+  name: 'alarm-latency',
+  async run({ quick, runs }) {
+    const backlog = quick ? 10_000 : 100_000;
+    const scenarios: Scenario[] = [
+      { label: 'alarm latency, idle', alarms: quick ? 30 : 200, backgroundPerSec: 0 },
+      { label: 'alarm latency under 5,000 events/s', alarms: quick ? 30 : 200, backgroundPerSec: 5_000, goalP99Ms: 25 },
+      { label: `alarm latency while a ${backlog}-event backlog drains`, alarms: quick ? 20 : 100, backgroundPerSec: 0, backlog, goalP99Ms: 25 },
+    ];
+    await measureAlarmLatency(startMenwei, { alarms: 20, backgroundPerSec: 0 }); // warm-up
+    const rows: BenchRow[] = [];
+    for (const s of scenarios) {
+      const a = await medianOfRuns(startMenwei, s, runs);
+      const b = await medianOfRuns(startBareAedes, s, runs);
+      const c = await medianOfRuns(startMosquittoBridge, s, runs);
+      rows.push({
+        benchmark: `${s.label} (ms p50 / p99 / max, median of ${runs})`,
+        menwei: fmt(a),
+        baselines: `(b) ${fmt(b)}; (c) ${fmt(c)}`,
+        ratios: `p99 a/b ${round(a.p99 / b.p99, 2)}; a/c ${round(a.p99 / c.p99, 2)}`,
+        goal: s.goalP99Ms === undefined ? '' : goalText(`p99 < ${s.goalP99Ms} ms`, a.p99 < s.goalP99Ms),
+      });
+    }
+    return rows;
+  },
+};
+
+async function medianOfRuns(start: (url: string, n: number) => Promise<SystemUnderTest>, s: Scenario, runs: number): Promise<LatencyResult> {
+  const results: LatencyResult[] = [];
+  for (let i = 0; i < runs; i++) results.push(await measureAlarmLatency(start, s));
+  return {
+    p50: median(results.map((r) => r.p50)),
+    p99: median(results.map((r) => r.p99)),
+    max: median(results.map((r) => r.max)),
+    n: results.reduce((n, r) => n + r.n, 0),
+  };
+}
+
+const fmt = (l: LatencyResult) => `${round(l.p50)} / ${round(l.p99)} / ${round(l.max)}`;

@@ -1,49 +1,30 @@
-// `npm run bench` runs every benchmark on loopback and prints the absolute figures of
-// (a) Menwei next to (b) bare aedes with an mqtt.js bridge and (c) Mosquitto with a
-// persistent bridge, measured in the same run, with the ratios. `-- --quick` is smaller.
+// `npm run bench` runs every benchmark on loopback and prints one table: Menwei's
+// absolute figures next to its baselines measured in the same run, the ratios and the
+// goals of issue 8. `-- --quick` is a smaller run; `-- --only name,name` picks some.
 import { cpus, totalmem } from 'node:os';
-import { measureThroughput } from './throughput.ts';
-import { measureAlarmLatency, type LatencyResult } from './alarm-latency.ts';
-import { startBareAedes, startMenwei, startMosquittoBridge, type SystemUnderTest } from './systems.ts';
-import { median, round } from './stats.ts';
+import type { Benchmark, BenchOptions, BenchRow } from './report.ts';
+import { throughputBench } from './throughput.ts';
+import { alarmLatencyBench } from './alarm-latency.ts';
 
-type Start = (upstreamUrl: string, devices: number) => Promise<SystemUnderTest>;
+const benchmarks: Benchmark[] = [throughputBench, alarmLatencyBench];
 
-const quick = process.argv.includes('--quick');
-const runs = quick ? 1 : 3;
-const systems: Start[] = [startMenwei, startBareAedes, startMosquittoBridge];
-const rows: string[][] = [];
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt >= 0 ? new Set(argv[onlyAt + 1]?.split(',')) : null;
+const opts: BenchOptions = { quick, runs: quick ? 1 : 3 };
 
-const ratio = (a: number, b: number) => `${round(a / b, 2)}`;
-const fmt = (l: LatencyResult) => `${round(l.p50)} / ${round(l.p99)} / ${round(l.max)}`;
-
-async function throughput(): Promise<void> {
-  const events = quick ? 10_000 : 50_000;
-  await measureThroughput(startMenwei, 2_000); // warm-up
-  const results: number[][] = systems.map(() => []);
-  for (let i = 0; i < runs; i++) {
-    for (const [j, start] of systems.entries()) results[j]!.push((await measureThroughput(start, events)).eventsPerSec);
-  }
-  const [a, b, c] = results.map(median) as [number, number, number];
-  rows.push([`durable throughput, ${events} QoS 1 events of ~200 B, 20 devices (events/s, median of ${runs})`,
-    `${Math.round(a)}`, `${Math.round(b)}`, `${Math.round(c)}`, ratio(a, b), ratio(a, c)]);
+const rows: BenchRow[] = [];
+for (const bench of benchmarks) {
+  if (only && !only.has(bench.name)) continue;
+  const started = performance.now();
+  const produced = await bench.run(opts);
+  rows.push(...produced);
+  console.error(`${bench.name}: ${Math.round((performance.now() - started) / 1000)} s`);
 }
 
-async function latency(label: string, opts: { alarms: number; backgroundPerSec: number; backlog?: number }): Promise<void> {
-  const results: LatencyResult[] = [];
-  for (const start of systems) results.push(await measureAlarmLatency(start, opts));
-  const [ra, rb, rc] = results as [LatencyResult, LatencyResult, LatencyResult];
-  rows.push([`${label} (ms p50 / p99 / max)`, fmt(ra), fmt(rb), fmt(rc), ratio(ra.p99, rb.p99), ratio(ra.p99, rc.p99)]);
-}
-
-await throughput();
-await latency('alarm latency, idle', { alarms: quick ? 50 : 200, backgroundPerSec: 0 });
-await latency('alarm latency under 5,000 events/s', { alarms: quick ? 50 : 200, backgroundPerSec: 5_000 });
-const backlog = quick ? 20_000 : 100_000;
-await latency(`alarm latency while a ${backlog}-event backlog drains`, { alarms: quick ? 30 : 100, backgroundPerSec: 0, backlog });
-
-const header = ['benchmark', '(a) Menwei', '(b) bare aedes + bridge', '(c) Mosquitto + bridge', 'a/b', 'a/c'];
+const header = ['benchmark', 'Menwei', 'baselines, same run', 'ratio', 'goal'];
 console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}${quick ? ', --quick' : ''}\n`);
 console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
-for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+for (const r of rows) console.log(`| ${[r.benchmark, r.menwei, r.baselines, r.ratios, r.goal].join(' | ')} |`);
 process.exit(0);

@@ -4,7 +4,9 @@
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { startSubscriber } from '../helpers/subscriber.ts';
 import { LoadGenerator } from '../../firmware-sim/load.ts';
-import type { SystemUnderTest } from './systems.ts';
+import { startBareAedes, startMenwei, startMosquittoBridge, type SystemUnderTest } from './systems.ts';
+import { goalText, type Benchmark } from './report.ts';
+import { median, round } from './stats.ts';
 
 export type ThroughputResult = { eventsPerSec: number; events: number; seconds: number };
 
@@ -44,3 +46,25 @@ export function eventCounter(): (messages: ReadonlyArray<{ topic: string }>) => 
     return n;
   };
 }
+
+/** Issue 8 §1: the same load through (a) Menwei, (b) bare aedes + bridge, (c) Mosquitto + bridge. */
+export const throughputBench: Benchmark = {
+  name: 'throughput',
+  async run({ quick, runs }) {
+    const events = quick ? 5_000 : 50_000;
+    const systems = [startMenwei, startBareAedes, startMosquittoBridge];
+    await measureThroughput(startMenwei, 2_000); // warm-up
+    const results: number[][] = systems.map(() => []);
+    for (let i = 0; i < runs; i++) {
+      for (const [j, start] of systems.entries()) results[j]!.push((await measureThroughput(start, events)).eventsPerSec);
+    }
+    const [a, b, c] = results.map(median) as [number, number, number];
+    return [{
+      benchmark: `durable throughput, ${events} QoS 1 events of ~200 B, 20 devices (events/s acked upstream, median of ${runs})`,
+      menwei: `${Math.round(a)}`,
+      baselines: `(b) bare aedes + bridge ${Math.round(b)}; (c) Mosquitto + persistent bridge ${Math.round(c)}`,
+      ratios: `a/b ${round(a / b, 2)}; a/c ${round(a / c, 2)}`,
+      goal: goalText('≥ 0.5× (b)', a / b >= 0.5),
+    }];
+  },
+};
