@@ -5,8 +5,9 @@ import { cpus, totalmem } from 'node:os';
 import type { Benchmark, BenchOptions, BenchRow } from './report.ts';
 import { throughputBench } from './throughput.ts';
 import { alarmLatencyBench } from './alarm-latency.ts';
+import { drainBench } from './drain.ts';
 
-const benchmarks: Benchmark[] = [throughputBench, alarmLatencyBench];
+const benchmarks: Benchmark[] = [throughputBench, alarmLatencyBench, drainBench];
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
