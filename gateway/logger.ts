@@ -1,6 +1,8 @@
 // One pino logger, passed down with child({component}) (STYLE.md §8). Personal data and
 // secrets never reach a log line: known keys are masked or redacted wherever they sit,
 // and anything shaped like an ID number is masked inside strings (PROTOCOL.md §0).
+// Lines go to stderr, or appended to MENWEI_LOG_FILE when it is set (a box without a
+// journal, or a test run whose every line is scanned for personal data, issue 9).
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { maskIdNumber, maskName } from '../protocol/id-number.ts';
 
@@ -10,6 +12,21 @@ const ID_NUMBER_IN_TEXT = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
 const SECRET_KEYS = new Set(['secret', 'password', 'token', 'codeKey', 'photo', 'hmac', 'authorization', 'cookie']);
 const NAME_KEYS = new Set(['name', 'guestName']);
 const MAX_DEPTH = 6;
+
+/** One stream per file and process: gateways built side by side (tests, the demo) share it rather than each holding a descriptor. */
+const fileDestinations = new Map<string, DestinationStream>();
+
+function defaultDestination(): DestinationStream {
+  const file = process.env.MENWEI_LOG_FILE;
+  if (!file) return pino.destination({ dest: 2, sync: false });
+  let stream = fileDestinations.get(file);
+  if (!stream) {
+    // Appended, so several processes (a gateway and its CLI commands) can share one file.
+    stream = pino.destination({ dest: file, append: true, mkdir: true, sync: false });
+    fileDestinations.set(file, stream);
+  }
+  return stream;
+}
 
 export function maskText(text: string): string {
   return text.replace(ID_NUMBER_IN_TEXT, (id) => maskIdNumber(id));
@@ -46,6 +63,6 @@ export function createLogger(opts: { level?: string; destination?: DestinationSt
         },
       },
     },
-    opts.destination ?? pino.destination({ dest: 2, sync: false }),
+    opts.destination ?? defaultDestination(),
   );
 }

@@ -16,6 +16,7 @@ import { checkCharacter, checkIdNumber } from '../../protocol/id-number.ts';
 import { SamParser, decodeCard, encodeReadResponse, type Card, type CardFields } from '../../protocol/sam/index.ts';
 import { commandTopic } from '../../protocol/topics.ts';
 import { isoTime } from '../../protocol/time.ts';
+import { recordSecrets } from './log-scan.ts';
 
 export const READER = 'reader-desk1';
 export const DESK = 'desk-1';
@@ -129,10 +130,10 @@ export async function startScene(overrides: Record<string, unknown> = {}, opts: 
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    return { status: res.status, body: recordSecrets(text ? JSON.parse(text) : undefined) };
   };
   const addStaff = (id: string, badge?: string) =>
-    f.api.staff.add({ id, name: '王', days: 30, ...(badge ? { badge } : {}) }, clock.now())!.token;
+    recordSecrets(f.api.staff.add({ id, name: '王', days: 30, ...(badge ? { badge } : {}) }, clock.now())!).token;
   const scene: Scene = {
     tg, gw, f, clock,
     token: '',
@@ -143,7 +144,7 @@ export async function startScene(overrides: Record<string, unknown> = {}, opts: 
       const base = o.lock ?? `lock-${code.toLowerCase()}`;
       return Array.from({ length: o.locks ?? 1 }, (_, i) => {
         const id = i === 0 ? base : `${base}-${i + 1}`;
-        gw.registry.add({ id, kind: 'lock', unit: code }, gw.dataKey, clock.now());
+        recordSecrets(gw.registry.add({ id, kind: 'lock', unit: code }, gw.dataKey, clock.now()));
         return id;
       });
     },

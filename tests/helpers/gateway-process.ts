@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from './mosquitto.ts';
+import { recordSecrets, testLogLevel } from './log-scan.ts';
 
 const BIN = new URL('../../bin/menwei.mjs', import.meta.url).pathname;
 const READY_TIMEOUT_MS = 20_000;
@@ -37,7 +38,7 @@ export async function gatewayProcess(config: Record<string, unknown> = {}, opts:
   const httpPort = await freePort();
   const configPath = join(dataDir, 'menwei.json');
   writeFileSync(configPath, JSON.stringify({ gatewayId: 'gw-test', dataDir, broker: { port: brokerPort }, console: { port: httpPort }, ...config }));
-  const env = { ...process.env, MENWEI_DATA_KEY: randomBytes(32).toString('hex'), MENWEI_LOG_LEVEL: 'warn' };
+  const env = { ...process.env, MENWEI_DATA_KEY: randomBytes(32).toString('hex'), MENWEI_LOG_LEVEL: testLogLevel('warn') };
   let child: ChildProcess | null = null;
   let exited: Promise<number | null> = Promise.resolve(null);
 
@@ -96,7 +97,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<unknown[]> {
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`menwei ${args.join(' ')} exited ${code}: ${err}`));
-      resolve(out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+      resolve(recordSecrets(out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))));
     });
   });
 }

@@ -11,6 +11,7 @@ import { createLogger } from '../../gateway/logger.ts';
 import type { Clock } from '../../gateway/clock.ts';
 import type { Feature } from '../../gateway/feature.ts';
 import type { DeviceKind } from '../../protocol/topics.ts';
+import { recordSecrets, testLogLevel } from './log-scan.ts';
 
 export type TestGateway = {
   gateway: Gateway;
@@ -26,7 +27,7 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}, 
   const dataDir = mkdtempSync(join(tmpdir(), 'menwei-gw-'));
   const config = parseConfig({ gatewayId: 'gw-test', dataDir, broker: { port: 0 }, console: { port: 0 }, ...overrides });
   const dataKey = randomBytes(32);
-  const logger = createLogger({ level: process.env.MENWEI_TEST_LOG ?? 'silent' });
+  const logger = createLogger({ level: process.env.MENWEI_TEST_LOG ?? testLogLevel('silent') });
   const gateway = new Gateway(config, { dataKey, logger, ...deps });
   const ports = await gateway.start();
   const brokerUrl = `mqtt://127.0.0.1:${ports.broker}`;
@@ -35,7 +36,7 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}, 
     ports,
     dataDir,
     brokerUrl,
-    provision: (kind, id, unit) => gateway.registry.add({ id, kind, unit }, dataKey, Date.now()),
+    provision: (kind, id, unit) => recordSecrets(gateway.registry.add({ id, kind, unit }, dataKey, Date.now())),
     connectDevice: (id, secret, opts = {}) => connectDevice(brokerUrl, id, secret, opts),
     stop: async () => {
       await gateway.stop();

@@ -1,0 +1,145 @@
+// Issue 9: "no log line, metric label or error message contains a plain ID number, name,
+// device secret or code digits. Scan a full test run's logs." tests/security/log-scan.setup.ts
+// sends the logs of every gateway of the run (in process and child processes) to one file
+// at debug level (MENWEI_LOG_FILE); the helpers that hand out secrets and codes record
+// them next to it; at the end of the run, the file is scanned for those and for the
+// personal data of the fixtures.
+import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkCharacter, maskIdNumber, maskName } from '../../protocol/id-number.ts';
+import { SamParser, decodeCard } from '../../protocol/sam/index.ts';
+import { readHexFixture, samFixtureNames } from './fixtures.ts';
+
+/** Set by the global setup for the whole run; unset, nothing is recorded. */
+export const SCAN_DIR_VAR = 'MENWEI_LOG_SCAN_DIR';
+export const LOG_FILE_NAME = 'menwei.log';
+const SECRETS_PREFIX = 'secrets-';
+
+/** The log level for gateways of the run: everything while the scan is on, else `fallback`. */
+export const testLogLevel = (fallback: string): string => (process.env[SCAN_DIR_VAR] ? 'debug' : fallback);
+
+const SECRET_KEYS = new Set(['secret', 'token', 'password', 'codeKey', 'csrfToken']);
+const CODE = /^\d{8}$/;
+
+/** Records the secrets and code digits found in `value` (helper results, API replies); returns `value`. */
+export function recordSecrets<T>(value: T): T {
+  const dir = process.env[SCAN_DIR_VAR];
+  if (!dir) return value;
+  const found: string[] = [];
+  collect(value, found, 0);
+  if (found.length > 0) appendFileSync(join(dir, `${SECRETS_PREFIX}${process.pid}.txt`), found.map((s) => `${s}\n`).join(''));
+  return value;
+}
+
+function collect(value: unknown, found: string[], depth: number): void {
+  if (typeof value !== 'object' || value === null || depth > 6) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v === 'string' && (SECRET_KEYS.has(key) || (key === 'code' && CODE.test(v)))) found.push(v);
+    else collect(v, found, depth + 1);
+  }
+}
+
+/** A plain value that must never be in a log line, and how it is shown in a finding. */
+export type Needle = { what: string; find(line: string): number };
+
+const literal = (what: string, value: string): Needle => ({ what, find: (line) => line.indexOf(value) });
+/** Digits inside a longer number (a timestamp, a port) are not the code. */
+const digits = (what: string, value: string): Needle => {
+  const re = new RegExp(`(?<!\\d)${value}(?!\\d)`);
+  return { what, find: (line) => line.search(re) };
+};
+
+/** The forms a name or number travels in: text, and hex dumps of UTF-8 and of the card's UTF-16LE. */
+function encodings(what: string, value: string): Needle[] {
+  return [literal(what, value), literal(`${what} (UTF-8 hex)`, Buffer.from(value).toString('hex')), literal(`${what} (UTF-16LE hex)`, Buffer.from(value, 'utf16le').toString('hex'))];
+}
+
+const ID_NUMBER = /(?<!\d)\d{17}[\dXx](?!\d)/g;
+/** 32 random bytes as base64url: device secrets, staff tokens, session ids (PROTOCOL.md §1). */
+const TOKEN = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g;
+
+/** Any GB 11643 number with a valid check character, whoever made it up. */
+const idNumberPattern: Needle = {
+  what: 'an ID number',
+  find: (line) => [...line.matchAll(ID_NUMBER)].find((m) => checkCharacter(m[0].slice(0, 17)) === m[0][17]!.toUpperCase())?.index ?? -1,
+};
+
+/** Mixed case and digits: what a random secret looks like, not a word or a hex digest. */
+const tokenPattern: Needle = {
+  what: 'a 43-character secret',
+  find: (line) => [...line.matchAll(TOKEN)].find((m) => /[a-z]/.test(m[0]) && /[A-Z]/.test(m[0]) && /\d/.test(m[0]))?.index ?? -1,
+};
+
+const SOURCE_DIRS = ['../../tests/', '../../firmware-sim/'].map((d) => new URL(d, import.meta.url).pathname);
+const NAME_LITERAL = /(?:\b(?:name|guestName)['"]?\s*:\s*|\bcardOf\(\s*)['"]([^'"\n]{2,40})['"]/g;
+const ADDRESS_LITERAL = /\baddress['"]?\s*:\s*['"]([^'"\n]{6,80})['"]/g;
+const ID_LITERAL = /['"](\d{17}[\dXx])['"]/g;
+const CJK = /[\u3400-\u9fff]/;
+/** A CJK value that is no masked expectation (`欧***`) from a test. */
+const plainCjk = (value: string) => CJK.test(value) && !value.includes('*');
+
+function sourceTexts(): string[] {
+  return SOURCE_DIRS.flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') || f.endsWith('.json'))
+    .map((f) => readFileSync(join(dir, f), 'utf8')));
+}
+
+/** Names of the SAM fixtures' cards, decoded the way the gateway does (PROTOCOL.md §3). */
+function fixtureCards(): Array<{ name: string; idNumber: string; address: string }> {
+  return samFixtureNames().flatMap((name) => {
+    const [parsed] = new SamParser().push(readHexFixture(name));
+    if (!parsed?.ok || parsed.frame.dir !== 'response') return [];
+    const card = decodeCard(parsed.frame.data);
+    return card.ok ? [card.card] : [];
+  });
+}
+
+/** The personal data the tests use: fixture cards, and names, addresses and ID numbers written in test and simulator sources. */
+export function personalDataNeedles(): Needle[] {
+  const texts = sourceTexts();
+  const grab = (re: RegExp) => texts.flatMap((t) => [...t.matchAll(re)].map((m) => m[1]!));
+  const cards = fixtureCards();
+  const names = new Set([...grab(NAME_LITERAL), ...cards.map((c) => c.name)].filter(plainCjk));
+  const addresses = new Set([...grab(ADDRESS_LITERAL), ...cards.map((c) => c.address)].filter(plainCjk));
+  const ids = new Set([...grab(ID_LITERAL), ...cards.map((c) => c.idNumber)].map((id) => id.toUpperCase()));
+  return [
+    idNumberPattern,
+    tokenPattern,
+    ...[...names].flatMap((n) => encodings(`the name ${maskName(n)}`, n)),
+    ...[...addresses].flatMap((a) => encodings(`the address ${maskName(a)}`, a)),
+    ...[...ids].flatMap((id) => encodings(`ID number ${maskIdNumber(id)}`, id).slice(1)),
+  ];
+}
+
+/** The secrets and codes recorded during the run in `dir`. */
+export function recordedNeedles(dir: string): Needle[] {
+  const values = new Set(readdirSync(dir).filter((f) => f.startsWith(SECRETS_PREFIX))
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean)));
+  return [...values].map((v) => (CODE.test(v) ? digits(`code ${v.slice(0, 2)}******`, v) : literal(`secret ${v.slice(0, 4)}…`, v)));
+}
+
+/** Each offending line, shown with the plain value cut out. */
+export function findLeaks(lines: readonly string[], needles: readonly Needle[], label: string): string[] {
+  const findings: string[] = [];
+  lines.forEach((line, i) => {
+    for (const needle of needles) {
+      const at = needle.find(line);
+      if (at < 0) continue;
+      findings.push(`${label}:${i + 1}: ${needle.what} at column ${at}: ${line.slice(Math.max(0, at - 80), at)}«…»`);
+      break;
+    }
+  });
+  return findings;
+}
+
+/** Scans the run's log file(s) in `dir` for every needle. */
+export function scanLogDir(dir: string): { lines: number; findings: string[] } {
+  const needles = [...personalDataNeedles(), ...recordedNeedles(dir)];
+  let lines = 0;
+  const findings = readdirSync(dir).filter((f) => f.endsWith('.log')).flatMap((file) => {
+    const text = readFileSync(join(dir, file), 'utf8').split('\n');
+    lines += text.length;
+    return findLeaks(text, needles, file);
+  });
+  return { lines, findings };
+}
