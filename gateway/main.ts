@@ -186,6 +186,10 @@ export class Gateway {
         this.metrics.serialErrors.inc({ source: 'mqtt', code: 'MW_MSG_TOO_LARGE' });
         log.warn({ source }, 'packet over the size limit; connection closed');
       },
+      onProtocolError: (stage, source, reason) => {
+        this.metrics.mqttErrors.inc({ stage });
+        log.warn({ source, stage, reason }, 'malformed MQTT packet; connection closed');
+      },
     };
     this.broker = new BuildingBroker(new Authenticator(this.registry, new AuthThrottle(this.clock)), hooks, log);
   }

@@ -20,6 +20,8 @@ export type BrokerHooks = {
   onSecurity(type: SecurityType, source: string, detail: Record<string, string>): void;
   onDisconnect(device: DeviceIdentityOf): void;
   onOversize(source: string): void;
+  /** aedes closed the connection for a malformed or out-of-order packet. */
+  onProtocolError(stage: 'connect' | 'session', source: string, reason: string): void;
 };
 
 export type Listen = { host: string; port: number; tls?: { host?: string; port: number; cert: string | Buffer; key: string | Buffer; ca?: string | Buffer } };
@@ -41,6 +43,10 @@ export class BuildingBroker {
       authorizeSubscribe: (client, sub, done) => done(null, canSubscribe(identityOf(client as TaggedClient)!, sub.topic) ? sub : null),
       authorizeForward: (_client, packet) => (this.invalid.has(packet.payload as Buffer) ? null : packet),
     });
+    // Bad packets (mqtt-packet's parser, [MQTT-3.1.0-1] and [MQTT-3.1.0-2] order, wildcards
+    // in PUBLISH) are bad input like any other: counted, not only closed.
+    this.aedes.on('connectionError', (client, err) => this.protocolError('connect', client as TaggedClient, err));
+    this.aedes.on('clientError', (client, err) => this.protocolError('session', client as TaggedClient, err));
     this.aedes.on('clientDisconnect', (client) => {
       const who = identityOf(client as TaggedClient);
       if (who?.role === 'device') hooksSafe(() => this.hooks.onDisconnect(who), this.logger);
@@ -95,6 +101,14 @@ export class BuildingBroker {
     const conn = guardSocket(socket, () => this.hooks.onOversize(source));
     (conn as { encrypted?: boolean }).encrypted = secure;
     this.aedes.handle(conn);
+  }
+
+  private protocolError(stage: 'connect' | 'session', client: TaggedClient, err: Error & { code?: unknown; errorCode?: number }): void {
+    // Socket errors and keep-alive timeouts are a device going away; refused CONNECTs
+    // (CONNACK 2–5) are already counted as security/auth_failed.
+    if (typeof err.code === 'string' || err.message === 'keep alive timeout') return;
+    if (err.errorCode !== undefined && err.errorCode >= 2 && err.errorCode <= 5) return;
+    hooksSafe(() => this.hooks.onProtocolError(stage, client.conn?.remoteAddress ?? 'unknown', err.message.slice(0, 200)), this.logger);
   }
 
   private authenticate(client: TaggedClient, username: string | undefined, password: Buffer | undefined, done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void): void {
