@@ -149,7 +149,7 @@ export class Gateway {
       flood: this.floodControl,
       clock: this.clock,
       logger: this.logger.child({ component: 'commit' }),
-      onCommitted: () => this.forwarder?.wake(),
+      onCommitted: (urgent) => this.forwarder?.wake(urgent),
       onStorageState: (failing, err) => this.upkeep?.storageState(failing, err),
     });
     this.registry = new DeviceRegistry(this.db);

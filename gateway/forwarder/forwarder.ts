@@ -18,11 +18,10 @@ import type { Logger } from '../logger.ts';
 import type { Clock } from '../clock.ts';
 import type { Outbox, PendingEvent } from '../outbox/outbox.ts';
 import { commandFilter as defaultCommandFilter } from '../../protocol/topics.ts';
+import { URGENT_PRIORITY } from '../../protocol/upstream.ts';
 import { AckBatch } from './ack-batch.ts';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 
-/** Priority ≤ this may use the urgent reserve: alarm (0), security and gateway (1). */
-const URGENT_PRIORITY = 1;
 /** A connection up this long resets the backoff; a connection that flaps keeps backing off. */
 const STABLE_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -150,8 +149,13 @@ export class Forwarder {
     if (client) await client.endAsync(!clean);
   }
 
-  /** Called after each outbox commit; many wakes in one tick make one pump. */
-  wake(): void {
+  /**
+   * Called after each outbox commit; many wakes in one tick make one pump. A commit with
+   * an urgent event pumps at once instead: under load, waiting for the next turn of the
+   * event loop costs an alarm several milliseconds (invariant 4).
+   */
+  wake(urgent = false): void {
+    if (urgent) return this.pump();
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => {

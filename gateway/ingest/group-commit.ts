@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { FloodControl } from '../flood.ts';
 import { TxScope, type Tx } from './tx.ts';
+import { isUrgent } from '../../protocol/upstream.ts';
 
 type Pending = {
   work: (tx: Tx) => unknown;
@@ -29,8 +30,8 @@ export type GroupCommitOptions = {
   maxBatch?: number;
   withholdMs?: number;
   retryMs?: number;
-  /** Called after every successful commit (the forwarder's wake-up). */
-  onCommitted?: () => void;
+  /** Called after every successful commit (the forwarder's wake-up); `urgent` if it holds an urgent event. */
+  onCommitted?: (urgent: boolean) => void;
   /** Told when the store starts or stops refusing writes (health, `gateway/disk_full`). */
   onStorageState?: (failing: boolean, err?: unknown) => void;
 };
@@ -113,7 +114,7 @@ export class GroupCommit {
     this.batches++;
     if (this.failing) this.setFailing(false);
     this.release(batch, outcomes);
-    this.opts.onCommitted?.();
+    this.opts.onCommitted?.(outcomes.some((o) => o.ok && o.scope.events.some((e) => isUrgent(e.class))));
     return true;
   }
 

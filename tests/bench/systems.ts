@@ -15,8 +15,12 @@ export type SystemUnderTest = {
   devices: LoadDevice[];
   /** The upstream topic filter its events arrive on. */
   upstreamFilter: string;
+  /** The upstream topic a detector's smoke alarms arrive on. */
+  alarmFilter(detectorId: string): string;
   pid: () => number | undefined;
   stop(): Promise<void>;
+  /** SIGKILL, like a power cut, then start again on the same data dir and port. */
+  crash?(): Promise<void>;
 };
 
 export async function startMenwei(upstreamUrl: string, deviceCount: number, nodeArgs: string[] = []): Promise<SystemUnderTest> {
@@ -29,9 +33,12 @@ export async function startMenwei(upstreamUrl: string, deviceCount: number, node
   });
   db.close();
   await gw.start();
-  return { name: 'menwei', brokerUrl: gw.brokerUrl, devices, upstreamFilter: 'menwei/up/#', pid: () => gw.pid(), stop: async () => {
+  return { name: 'menwei', brokerUrl: gw.brokerUrl, devices, upstreamFilter: 'menwei/up/#', alarmFilter: () => 'menwei/up/+/alarm/smoke', pid: () => gw.pid(), stop: async () => {
     await gw.stop();
     await gw.destroy();
+  }, crash: async () => {
+    await gw.kill();
+    await gw.start();
   } };
 }
 
@@ -51,6 +58,7 @@ export async function startBareAedes(upstreamUrl: string, deviceCount: number): 
     brokerUrl: `mqtt://127.0.0.1:${port}`,
     devices,
     upstreamFilter: 'bridge/#',
+    alarmFilter: (id: string) => `bridge/menwei/smoke/${id}/event`,
     pid: () => child.pid,
     stop: async () => {
       child.kill('SIGKILL');
@@ -80,7 +88,12 @@ export async function startMosquittoBridge(upstreamUrl: string, deviceCount: num
     brokerUrl: broker.url,
     devices,
     upstreamFilter: 'bridge/#',
+    alarmFilter: (id: string) => `bridge/menwei/smoke/${id}/event`,
     pid: () => undefined,
     stop: () => broker.destroy(),
+    crash: async () => {
+      await broker.kill();
+      await broker.restart();
+    },
   };
 }
