@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import type { Benchmark, BenchOptions, BenchRow } from './report.ts';
 import { throughputBench } from './throughput.ts';
 import { alarmLatencyBench } from './alarm-latency.ts';
+import { connectionsBench } from './connections.ts';
 import { drainBench } from './drain.ts';
 
 const benchmarks: Benchmark[] = [throughputBench, alarmLatencyBench, drainBench];
