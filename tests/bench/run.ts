@@ -8,7 +8,7 @@ import { alarmLatencyBench } from './alarm-latency.ts';
 import { connectionsBench } from './connections.ts';
 import { drainBench } from './drain.ts';
 
-const benchmarks: Benchmark[] = [throughputBench, alarmLatencyBench, drainBench];
+const benchmarks: Benchmark[] = [throughputBench, alarmLatencyBench, drainBench, connectionsBench];
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
