@@ -207,6 +207,7 @@ export class Gateway {
       ca: file(upstream.ca),
       cert: file(upstream.cert),
       key: file(upstream.key),
+      stallMs: upstream.stallS * 1000,
       clock: this.clock,
       logger: this.logger.child({ component: 'forwarder' }),
       commandFilter: commandFilter(this.config.gatewayId),

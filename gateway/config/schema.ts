@@ -33,6 +33,8 @@ export const ConfigSchema = z.object({
     ca: Path.optional(),
     cert: Path.optional(),
     key: Path.optional(),
+    /** INTERFACES.md /healthz: no PUBACK for this long while events are in flight is `stalled`. */
+    stallS: z.number().positive().default(30),
   }).optional(),
   console: z.object({
     host: z.string().default('127.0.0.1'),
