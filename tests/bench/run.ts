@@ -5,10 +5,11 @@ import { cpus, totalmem } from 'node:os';
 import type { Benchmark, BenchOptions, BenchRow } from './report.ts';
 import { throughputBench } from './throughput.ts';
 import { alarmLatencyBench } from './alarm-latency.ts';
+import { checkinLatencyBench } from './checkin-latency.ts';
 import { connectionsBench } from './connections.ts';
 import { drainBench } from './drain.ts';
 
-const benchmarks: Benchmark[] = [throughputBench, alarmLatencyBench, drainBench, connectionsBench];
+const benchmarks: Benchmark[] = [throughputBench, alarmLatencyBench, drainBench, checkinLatencyBench, connectionsBench];
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
