@@ -20,7 +20,7 @@ const DAY = 86_400_000;
 const LOCK_POLL_MS = 1;
 
 /** Guest `i`: a well-formed, distinct resident number (PROTOCOL.md §6), so no two stays collide. */
-export function guest(i: number): CardFields {
+function guest(i: number): CardFields {
   const seq = (i % 999) + 1;
   const body = `110105${1970 + Math.floor(i / 999)}0101${String(seq).padStart(3, '0')}`;
   const birth = `${1970 + Math.floor(i / 999)}-01-01`;

@@ -25,7 +25,6 @@ const DESK = 'desk-1';
 const LOCK = 'lock-0301';
 
 export type FrontDesk = {
-  gw: GatewayProcess;
   reader: SamReaderSim;
   /** The reader's side of the serial line, timing the frames written on it. */
   line: TimedTransport;
@@ -55,7 +54,7 @@ export async function startFrontDesk(): Promise<FrontDesk> {
     const res = await fetch(gw.httpUrl + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: await res.json() };
   };
-  return { gw, reader, line, lock, codeKey, events, api, stop: () => stopAll({ pty, reader, upstream, gw, desk, lock, events }) };
+  return { reader, line, lock, codeKey, events, api, stop: () => stopAll({ pty, reader, upstream, gw, desk, lock, events }) };
 }
 
 function provision(gw: GatewayProcess) {
