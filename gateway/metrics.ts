@@ -18,6 +18,7 @@ export class GatewayMetrics {
   readonly security: Counter;
   readonly serialErrors: Counter;
   readonly mqttErrors: Counter;
+  readonly httpErrors: Counter;
 
   constructor(sources: MetricsSources) {
     const r = this.registry;
@@ -29,6 +30,7 @@ export class GatewayMetrics {
     });
     this.security = new Counter({ name: 'menwei_security_events_total', help: 'Security events seen, before flood control', labelNames: ['type'], registers: [r] });
     this.serialErrors = new Counter({ name: 'menwei_input_errors_total', help: 'Bad input by source and code', labelNames: ['source', 'code'], registers: [r] });
+    this.httpErrors = new Counter({ name: 'menwei_http_errors_total', help: 'HTTP requests answered with an error, by status', labelNames: ['status'], registers: [r] });
     this.mqttErrors = new Counter({ name: 'menwei_mqtt_errors_total', help: 'MQTT connections closed for a malformed or out-of-order packet, before or after CONNECT', labelNames: ['stage'], registers: [r] });
     this.outboxGauges(sources.outbox);
     this.deviceGauges(sources);

@@ -5,6 +5,7 @@ import { isLoopback } from '../net.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { Outbox } from '../outbox/outbox.ts';
+import { apiError } from './errors.ts';
 
 export type HealthSources = {
   outbox: Outbox;
@@ -13,7 +14,21 @@ export type HealthSources = {
 };
 
 export function createHttpServer(opts: { logger: Logger; metrics: GatewayMetrics; health: HealthSources }): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 256 * 1024 });
+  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true,
+    bodyLimit: 256 * 1024,
+    // A URL with broken percent-encoding fails in the router, before any hook or error
+    // handler: it gets the one error shape too, without the URL, which may carry what a
+    // guest typed, and is counted here since onResponse does not run for it.
+    frameworkErrors: (_error, _req, reply) => {
+      opts.metrics.httpErrors.inc({ status: '400' });
+      return apiError(reply, 'BAD_REQUEST', 'the URL is not valid percent-encoding');
+    },
+  });
+  // A refused request is bad input like a bad device message (issue 9): counted, whichever
+  // route or hook refused it.
+  app.addHook('onResponse', async (_req, reply) => {
+    if (reply.statusCode >= 400) opts.metrics.httpErrors.inc({ status: String(reply.statusCode) });
+  });
   app.get('/healthz', async (_req, reply) => {
     const status = opts.health.outbox.status();
     const pending = Object.values(status.classes).reduce((n, c) => n + c.pending, 0);
