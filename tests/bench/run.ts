@@ -8,8 +8,9 @@ import { alarmLatencyBench } from './alarm-latency.ts';
 import { checkinLatencyBench } from './checkin-latency.ts';
 import { connectionsBench } from './connections.ts';
 import { drainBench } from './drain.ts';
+import { crashLossBench } from './crash-loss.ts';
 
-const benchmarks: Benchmark[] = [throughputBench, alarmLatencyBench, drainBench, checkinLatencyBench, connectionsBench];
+const benchmarks: Benchmark[] = [throughputBench, alarmLatencyBench, drainBench, crashLossBench, checkinLatencyBench, connectionsBench];
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');

@@ -70,8 +70,9 @@ export async function startBareAedes(upstreamUrl: string, deviceCount: number): 
 /**
  * Baseline (c): Mosquitto with a bridge to the same upstream and `persistence true`, the
  * setup an integrator would trust without Menwei. Devices publish to it anonymously.
+ * `bridgeConfig` lines are added to the bridge's `connection` section.
  */
-export async function startMosquittoBridge(upstreamUrl: string, deviceCount: number): Promise<SystemUnderTest> {
+export async function startMosquittoBridge(upstreamUrl: string, deviceCount: number, bridgeConfig: string[] = []): Promise<SystemUnderTest> {
   const upstreamPort = new URL(upstreamUrl).port;
   const broker = await startMosquitto({
     extraConfig: [
@@ -80,6 +81,7 @@ export async function startMosquittoBridge(upstreamUrl: string, deviceCount: num
       'topic menwei/# out 1 "" bridge/',
       'cleansession false',
       'bridge_protocol_version mqttv311',
+      ...bridgeConfig,
     ],
   });
   const devices = Array.from({ length: deviceCount }, (_, i) => ({ id: `smoke-${i}`, secret: 'none' }));
