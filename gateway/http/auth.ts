@@ -12,6 +12,7 @@ import type { AuthThrottle } from '../broker/throttle.ts';
 import type { StaffStore } from '../staff/staff-store.ts';
 import { secretMatches } from '../crypto.ts';
 import { apiError, parseOr400, type ApiErrorCode } from './errors.ts';
+import { UNKNOWN_IDENTIFIER } from '../typed-text.ts';
 
 export type StaffIdentity = { staffId: string; via: 'token' | 'session' };
 
@@ -27,6 +28,8 @@ export const CSRF_HEADER = 'x-csrf-token';
 /** A console session lasts one long shift; the staff member logs in again after it. */
 export const SESSION_TTL_MS = 12 * 3600_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The staff id of a failed badge login, where no id was typed. */
+const BADGE = '(badge)';
 
 const LoginBody = z.union([
   z.strictObject({ staffId: z.string().min(1).max(64), password: z.string().min(1).max(256) }),
@@ -94,14 +97,14 @@ export class StaffAuth {
     const { store, throttle } = this.deps;
     // A refused address is not checked at all, so guessing costs it a minute per 6 tries.
     if (throttle.isBlocked(source)) {
-      await this.auditFailure(source, 'staffId' in body ? body.staffId : '(badge)');
+      await this.auditFailure(source, 'staffId' in body ? body.staffId : BADGE);
       return apiError(reply.header('retry-after', '60'), 'TOO_MANY_ATTEMPTS');
     }
     const staffId = 'badge' in body ? this.deps.badgeAtDesk?.(body.desk) : body.staffId;
     const verified = 'badge' in body ? staffId !== undefined && store.isActive(staffId) : store.verifyPassword(body.staffId, body.password);
     if (!verified || staffId === undefined) {
       throttle.recordFailure(source);
-      await this.auditFailure(source, staffId ?? '(badge)');
+      await this.auditFailure(source, staffId ?? BADGE);
       return apiError(reply, 'LOGIN_FAILED');
     }
     // The session and its audit/login event commit together: no session without a record.
@@ -121,8 +124,12 @@ export class StaffAuth {
     return { ok: true };
   }
 
-  /** PROTOCOL.md §2.3: a guessing LAN host is untrusted input, so failures are flood-controlled. */
-  private auditFailure(source: string, staffId: string): Promise<void> {
+  /**
+   * PROTOCOL.md §2.3: a guessing LAN host is untrusted input, so failures are flood-controlled.
+   * A staff id nobody has is not repeated: it may be a password typed into the wrong box.
+   */
+  private auditFailure(source: string, typed: string): Promise<void> {
+    const staffId = typed === BADGE || this.deps.store.exists(typed) ? typed : UNKNOWN_IDENTIFIER;
     return this.deps.transact((tx) => tx.emitFlooded(source, { class: 'audit', type: 'login_failed', data: { staffId, source } }));
   }
 

@@ -44,6 +44,11 @@ export class StaffStore {
     );
   }
 
+  /** Any staff id ever added, revoked or not: one that may be repeated in an audit event. */
+  exists(id: string): boolean {
+    return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM staff WHERE id = ?').get(id)!.n > 0;
+  }
+
   /** An active (not revoked, not disabled) staff member (CHECKIN.md 10b STAFF_UNKNOWN). */
   isActive(id: string): boolean {
     return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM staff WHERE id = ? AND disabled = 0').get(id)!.n > 0;

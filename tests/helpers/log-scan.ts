@@ -72,7 +72,8 @@ const tokenPattern: Needle = {
 
 const SOURCE_DIRS = ['../../tests/', '../../firmware-sim/'].map((d) => new URL(d, import.meta.url).pathname);
 const NAME_LITERAL = /(?:\b(?:name|guestName)['"]?\s*:\s*|\bcardOf\(\s*)['"]([^'"\n]{2,40})['"]/g;
-const ADDRESS_LITERAL = /\baddress['"]?\s*:\s*['"]([^'"\n]{6,80})['"]/g;
+/** A card's address: after a CJK name in the same object (a unit's address is no personal data). */
+const ADDRESS_LITERAL = /\bname['"]?\s*:\s*['"][\u3400-\u9fff·]{2,}['"][^}]{0,200}?\baddress['"]?\s*:\s*['"]([^'"\n]{6,80})['"]/g;
 const ID_LITERAL = /['"](\d{17}[\dXx])['"]/g;
 const CJK = /[\u3400-\u9fff]/;
 /** A CJK value that is no masked expectation (`欧***`) from a test. */
