@@ -78,7 +78,7 @@ export class Gateway {
     this.buildDomain();
     this.buildBroker();
     this.buildForwarder();
-    this.metrics = new GatewayMetrics({ outbox: this.outbox, presence: this.presence, ingest: this.ingest, upstreamState: () => this.upstreamState() });
+    this.metrics = new GatewayMetrics({ outbox: this.outbox, presence: this.presence, ingest: this.ingest, commands: this.commands, upstreamState: () => this.upstreamState() });
     this.http = createHttpServer({
       logger: this.logger,
       metrics: this.metrics,

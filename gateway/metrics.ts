@@ -4,11 +4,13 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Outbox } from './outbox/outbox.ts';
 import type { Presence } from './ingest/presence.ts';
 import type { DeviceIngest } from './ingest/device-ingest.ts';
+import type { CommandDispatcher } from './commands/dispatcher.ts';
 
 export type MetricsSources = {
   outbox: Outbox;
   presence: Presence;
   ingest: DeviceIngest;
+  commands: CommandDispatcher;
   upstreamState: () => string;
 };
 
@@ -62,8 +64,14 @@ export class GatewayMetrics {
     new Gauge({ name: 'menwei_outbox_pending_bytes', help: 'Undelivered payload bytes (outbox.maxBytes bounds it)', registers: [r], collect() { this.set(outbox.pendingBytes()); } });
   }
 
-  private deviceGauges({ presence, ingest, upstreamState }: MetricsSources): void {
+  private deviceGauges({ presence, ingest, commands, upstreamState }: MetricsSources): void {
     const r = this.registry;
+    new Gauge({
+      name: 'menwei_commands_total', help: 'Platform commands by answer: ok, error, or bad_command when not even a commandId could be read', labelNames: ['outcome'], registers: [r],
+      collect() {
+        for (const [outcome, n] of Object.entries(commands.outcomes)) this.set({ outcome }, n);
+      },
+    });
     new Gauge({
       name: 'menwei_devices_online', help: 'Devices online by kind', labelNames: ['kind'], registers: [r],
       collect() {

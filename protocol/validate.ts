@@ -36,6 +36,11 @@ function bad(code: ErrorCode, reason: BadMessageReason, message: string, field?:
 
 /** Size, UTF-8, JSON object, then `v` (§0: another `v` is UNSUPPORTED_VERSION). */
 export function parseJsonPayload(payload: Uint8Array | string): Validated<Record<string, unknown>> {
+  const json = parseJsonObject(payload);
+  return json.ok ? checkVersion(json.value) : json;
+}
+
+function parseJsonObject(payload: Uint8Array | string): Validated<Record<string, unknown>> {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) return bad('MW_MSG_TOO_LARGE', 'TOO_LARGE', `${size} bytes > ${MAX_PAYLOAD_BYTES}`);
   let parsed: unknown;
@@ -47,7 +52,10 @@ export function parseJsonPayload(payload: Uint8Array | string): Validated<Record
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return bad('MW_MSG_NOT_JSON', 'NOT_JSON', 'payload is not a JSON object');
   }
-  const object = parsed as Record<string, unknown>;
+  return { ok: true, value: parsed as Record<string, unknown> };
+}
+
+function checkVersion(object: Record<string, unknown>): Validated<Record<string, unknown>> {
   if (!('v' in object)) return bad('MW_MSG_INVALID', 'INVALID', 'v: required', 'v');
   if (object.v !== 1) return bad('MW_MSG_UNSUPPORTED_VERSION', 'UNSUPPORTED_VERSION', `v is ${JSON.stringify(object.v)?.slice(0, 20)}`, 'v');
   return { ok: true, value: object };
@@ -90,9 +98,13 @@ export function validateCommand(topic: string, payload: Uint8Array | string): Va
   const matched = matchCommandTopic(topic);
   if (!matched.ok) return bad(matched.error.code, 'TOPIC', matched.error.message);
   const { command: name } = matched.value;
-  const json = parseJsonPayload(payload);
+  const json = parseJsonObject(payload);
   if (!json.ok) return json;
   const commandId = readCommandId(json.value);
+  // A command of another version still names its commandId, so it is answered (INVALID)
+  // rather than left unanswered (docs/PROTOCOL-NOTES.md Commands).
+  const versioned = checkVersion(json.value);
+  if (!versioned.ok) return { ...versioned, commandId, name };
   if (!isCommandName(name)) {
     return { ...bad('MW_TOPIC_UNKNOWN', 'TOPIC', `unknown command "${name.slice(0, 64)}"`), commandId, name };
   }
