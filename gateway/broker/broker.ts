@@ -9,6 +9,7 @@ import { validateDeviceMessage, type BadMessage, type DeviceMessage } from '../.
 import { canPublish, canSubscribe, type Identity } from './acl.ts';
 import { guardSocket } from './packet-guard.ts';
 import type { Authenticator } from './auth.ts';
+import { DEVICE_ID, identifierShaped } from '../typed-text.ts';
 
 export type DeviceIdentityOf<I = Identity> = Extract<I, { role: 'device' }>;
 export type SecurityType = 'auth_failed' | 'acl_denied' | 'session_takeover';
@@ -115,7 +116,8 @@ export class BuildingBroker {
     const source = client.conn.remoteAddress ?? 'unknown';
     const result = this.auth.authenticate({ clientId: client.id, username, password, source, secure: client.conn.encrypted === true });
     if (!result.ok) {
-      this.hooks.onSecurity('auth_failed', source, { reason: result.reason, ...(username ? { deviceId: username.slice(0, 64) } : {}) });
+      // A username that is no device id may be a secret typed into the wrong field.
+      this.hooks.onSecurity('auth_failed', source, { reason: result.reason, ...(username ? { deviceId: identifierShaped(username, false, DEVICE_ID) } : {}) });
       return done(Object.assign(new Error(result.reason), { returnCode: result.returnCode }), false);
     }
     client[IDENTITY] = result.identity;

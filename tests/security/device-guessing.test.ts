@@ -31,6 +31,18 @@ const authFailed = (g: TestGateway) => g.gateway.db.prepare<[], { payload: Buffe
   .map((r) => JSON.parse(r.payload.toString()) as { type: string; data: Record<string, unknown> })
   .filter((e) => e.type === 'auth_failed');
 
+describe('a secret typed into the wrong field', () => {
+  it('is not repeated in the auth_failed report: a username that is no device id is replaced', async () => {
+    gw = await startTestGateway();
+    const lock = gw.provision('lock', 'lock-swapped');
+    await expect(connectDevice(gw.brokerUrl, lock.secret, 'lock-swapped', { clientId: lock.secret })).rejects.toMatchObject({ code: 4 });
+    await expect(connectDevice(gw.brokerUrl, 'lock-unknown', lock.secret)).rejects.toMatchObject({ code: 4 });
+    const reported = authFailed(gw).map((e) => e.data.deviceId);
+    expect(reported[0]).toBe('[not an identifier]');
+    expect(JSON.stringify(authFailed(gw))).not.toContain(lock.secret);
+  });
+});
+
 describe('guessing device credentials', () => {
   it('throttles an address that tries many device ids, for one minute, and not its neighbours', async () => {
     const clock = new FakeClock(Date.now());
