@@ -11,7 +11,7 @@ import { openDatabase, type Db } from './store/db.ts';
 import { DeviceRegistry } from './store/devices.ts';
 import { UnitStore } from './store/units.ts';
 import { SqliteOutbox } from './outbox/sqlite-outbox.ts';
-import type { NewEvent } from './outbox/outbox.ts';
+import type { DropInfo, NewEvent } from './outbox/outbox.ts';
 import { deliveryThroughCommit } from './outbox/delivery-through-commit.ts';
 import { GroupCommit } from './ingest/group-commit.ts';
 import type { Tx } from './ingest/tx.ts';
@@ -65,6 +65,8 @@ export class Gateway {
   /** What must happen in the same transaction as a unit's suspension (code revocation). */
   readonly unitSuspendHooks: Array<(tx: Tx, unit: string) => void> = [];
   private readonly features: Feature[];
+  /** Outbox drops of the running group commit, counted once it commits (invariant 5). */
+  private readonly tentativeDrops: DropInfo[] = [];
 
   constructor(readonly config: Config, deps: GatewayDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -140,7 +142,8 @@ export class Gateway {
       maxBytes: this.config.outbox.maxBytes,
       deliveredRetentionMs: this.config.retention.deliveredDays * DAY_MS,
       ...(this.config.outbox.maxAgeH ? { maxAgeMs: this.config.outbox.maxAgeH * 3600_000 } : {}),
-      onDrop: (info) => this.upkeep?.recordDrop(info),
+      // Drops inside a transaction that rolls back (a full disk) did not happen.
+      onDrop: (info) => this.tentativeDrops.push(info),
       sealer: { seal: (plain) => seal(this.dataKey, plain), open: (sealed) => open(this.dataKey, sealed) },
     });
     this.floodControl = new FloodControl(this.clock);
@@ -149,7 +152,11 @@ export class Gateway {
       flood: this.floodControl,
       clock: this.clock,
       logger: this.logger.child({ component: 'commit' }),
-      onCommitted: (urgent) => this.forwarder?.wake(urgent),
+      onCommitted: (urgent) => {
+        for (const drop of this.tentativeDrops.splice(0)) this.upkeep?.recordDrop(drop);
+        this.forwarder?.wake(urgent);
+      },
+      onRolledBack: () => void this.tentativeDrops.splice(0),
       onStorageState: (failing, err) => this.upkeep?.storageState(failing, err),
     });
     this.registry = new DeviceRegistry(this.db);

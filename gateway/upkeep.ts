@@ -50,13 +50,24 @@ export class GatewayUpkeep {
 
   async tick(): Promise<void> {
     const gw = this.gw;
+    const drops = new Map(this.drops);
     const events: NewEvent[] = [...this.takeDrops(), ...this.clockJump(), ...this.budgetAlarm()];
     const overdue = gw.presence.overdue();
-    await gw.transact((tx) => {
-      for (const event of events) tx.emit(event);
-      for (const event of gw.flood().due()) tx.emit(event);
-      for (const id of overdue) gw.presence.offline(tx, id, 'heartbeat');
-    });
+    try {
+      await gw.transact((tx) => {
+        for (const event of events) tx.emit(event);
+        for (const event of gw.flood().due()) tx.emit(event);
+        for (const id of overdue) gw.presence.offline(tx, id, 'heartbeat');
+      });
+    } catch (err) {
+      // A full disk refused the report (invariant 5): the drops stay counted for the next
+      // tick, so `gateway/outbox_dropped` still adds up to every drop.
+      for (const [cls, d] of drops) {
+        const since = this.drops.get(cls) ?? { count: 0, bytes: 0 };
+        this.drops.set(cls, { count: since.count + d.count, bytes: since.bytes + d.bytes });
+      }
+      throw err;
+    }
     this.closeDisabledDevices();
   }
 

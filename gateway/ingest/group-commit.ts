@@ -32,6 +32,8 @@ export type GroupCommitOptions = {
   retryMs?: number;
   /** Called after every successful commit (the forwarder's wake-up); `urgent` if it holds an urgent event. */
   onCommitted?: (urgent: boolean) => void;
+  /** Called when a batch's transaction rolled back: what it reported did not happen. */
+  onRolledBack?: () => void;
   /** Told when the store starts or stops refusing writes (health, `gateway/disk_full`). */
   onStorageState?: (failing: boolean, err?: unknown) => void;
 };
@@ -130,6 +132,7 @@ export class GroupCommit {
       return outcomes;
     } catch (err) {
       for (const o of outcomes.reverse()) if (o.ok) o.scope.rollback();
+      this.opts.onRolledBack?.();
       throw err;
     }
   }
