@@ -99,7 +99,7 @@ describe('a full disk (ARCHITECTURE.md invariant 5)', () => {
     // outbox status` does for a moment) keeps SQLite from reusing its WAL, so every commit
     // needs new space; device load keeps the writer busy until it is refused.
     const snapshot = new Database(join(disk.dir, 'menwei.db'), { readonly: true });
-    cleanups.push(() => snapshot.close());
+    cleanups.push(() => void snapshot.close());
     snapshot.exec('BEGIN');
     snapshot.prepare('SELECT count(*) FROM outbox').get();
     const ballast = disk.fill();
