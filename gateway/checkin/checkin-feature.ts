@@ -105,11 +105,21 @@ export class CheckinFeature implements Feature {
       id: reader.id, transport, clock: this.gw.clock, logger: log,
       onCard: ({ card, photo }) => void this.desk.onCard(reader.id, card, photo),
       onUnsupported: () => void this.desk.onCard(reader.id, { docType: 'foreign-permanent' }, null),
-      onState: (online) => log.info({ online }, online ? 'reader online' : 'reader offline'),
+      onState: (online) => this.readerState(reader.id, online, log),
       onError: (code) => this.gw.metrics.serialErrors.inc({ source: 'reader', code }),
     });
+    // PROTOCOL.md §3: the driver, not heartbeats, says whether the reader is there; its
+    // transitions are device/online and device/offline like any device's (§1.1).
+    this.gw.presence.track({ id: reader.id, kind: 'reader', unit: null }, { heartbeat: false });
     sam.start();
     this.readers.push(sam);
+  }
+
+  private readerState(id: string, online: boolean, log: Gateway['logger']): void {
+    log.info({ online }, online ? 'reader online' : 'reader offline');
+    const device = { id, kind: 'reader' as const, unit: null };
+    this.gw.transact((tx) => (online ? this.gw.presence.seen(tx, device) : this.gw.presence.offline(tx, id, 'timeout')))
+      .catch((err: unknown) => log.error({ err }, 'reader state not committed'));
   }
 }
 
