@@ -43,15 +43,27 @@ function collect(value: unknown, found: string[], depth: number): void {
 export type Needle = { what: string; find(line: string): number };
 
 const literal = (what: string, value: string): Needle => ({ what, find: (line) => line.indexOf(value) });
-/** Digits inside a longer number (a timestamp, a port) are not the code. */
-const digits = (what: string, value: string): Needle => {
-  const re = new RegExp(`(?<!\\d)${value}(?!\\d)`);
-  return { what, find: (line) => line.search(re) };
-};
+/** Secrets, tokens and passwords are base64url or hex words; digits inside a longer number (a timestamp) are no code. */
+const SECRET_WORD = /[A-Za-z0-9_-]{6,}/g;
+const CODE_WORD = /(?<!\d)\d{8}(?!\d)/g;
 
-/** The forms a name or number travels in: text, and hex dumps of UTF-8 and of the card's UTF-16LE. */
-function encodings(what: string, value: string): Needle[] {
-  return [literal(what, value), literal(`${what} (UTF-8 hex)`, Buffer.from(value).toString('hex')), literal(`${what} (UTF-16LE hex)`, Buffer.from(value, 'utf16le').toString('hex'))];
+/** Hex dumps of UTF-8 and of the card's UTF-16LE: the forms a name or number takes at debug level. */
+function hexForms(what: string, value: string): Needle[] {
+  return [literal(`${what} (UTF-8 hex)`, Buffer.from(value).toString('hex')), literal(`${what} (UTF-16LE hex)`, Buffer.from(value, 'utf16le').toString('hex'))];
+}
+
+/**
+ * Needles only tried on lines that pass `guard` (CJK text, a hex run): most lines have
+ * neither, and a full run has tens of thousands of lines.
+ */
+function guarded(guard: RegExp, needles: Needle[]): Needle[] {
+  let lastLine: string | undefined;
+  let lastPass = false;
+  const passes = (line: string) => {
+    if (line !== lastLine) [lastLine, lastPass] = [line, guard.test(line)];
+    return lastPass;
+  };
+  return needles.map((n) => ({ what: n.what, find: (line) => (passes(line) ? n.find(line) : -1) }));
 }
 
 const ID_NUMBER = /(?<!\d)\d{17}[\dXx](?!\d)/g;
@@ -76,6 +88,8 @@ const NAME_LITERAL = /(?:\b(?:name|guestName)['"]?\s*:\s*|\bcardOf\(\s*)['"]([^'
 const ADDRESS_LITERAL = /\bname['"]?\s*:\s*['"][\u3400-\u9fff·]{2,}['"][^}]{0,200}?\baddress['"]?\s*:\s*['"]([^'"\n]{6,80})['"]/g;
 const ID_LITERAL = /['"](\d{17}[\dXx])['"]/g;
 const CJK = /[\u3400-\u9fff]/;
+/** A hex dump: longer than a millisecond timestamp. */
+const HEX_RUN = /[0-9a-f]{16}/i;
 /** A CJK value that is no masked expectation (`欧***`) from a test. */
 const plainCjk = (value: string) => CJK.test(value) && !value.includes('*');
 
@@ -97,26 +111,40 @@ function fixtureCards(): Array<{ name: string; idNumber: string; address: string
 
 /** The personal data the tests use: fixture cards, and names, addresses and ID numbers written in test and simulator sources. */
 export function personalDataNeedles(): Needle[] {
-  const texts = sourceTexts();
-  const grab = (re: RegExp) => texts.flatMap((t) => [...t.matchAll(re)].map((m) => m[1]!));
+  const sources = sourceTexts();
+  const grab = (re: RegExp) => sources.flatMap((t) => [...t.matchAll(re)].map((m) => m[1]!));
   const cards = fixtureCards();
   const names = new Set([...grab(NAME_LITERAL), ...cards.map((c) => c.name)].filter(plainCjk));
   const addresses = new Set([...grab(ADDRESS_LITERAL), ...cards.map((c) => c.address)].filter(plainCjk));
   const ids = new Set([...grab(ID_LITERAL), ...cards.map((c) => c.idNumber)].map((id) => id.toUpperCase()));
+  const texts: Array<[string, string]> = [...[...names].map((n): [string, string] => [`the name ${maskName(n)}`, n]), ...[...addresses].map((a): [string, string] => [`the address ${maskName(a)}`, a])];
   return [
     idNumberPattern,
     tokenPattern,
-    ...[...names].flatMap((n) => encodings(`the name ${maskName(n)}`, n)),
-    ...[...addresses].flatMap((a) => encodings(`the address ${maskName(a)}`, a)),
-    ...[...ids].flatMap((id) => encodings(`ID number ${maskIdNumber(id)}`, id).slice(1)),
+    ...guarded(CJK, texts.map(([what, value]) => literal(what, value))),
+    ...guarded(HEX_RUN, [...texts, ...[...ids].map((id): [string, string] => [`ID number ${maskIdNumber(id)}`, id])].flatMap(([what, value]) => hexForms(what, value))),
   ];
 }
 
-/** The secrets and codes recorded during the run in `dir`. */
+/** The first match of `re` in `line` that `wanted` accepts, or -1. */
+function firstMatch(line: string, re: RegExp, wanted: (m: string) => boolean): number {
+  for (const m of line.matchAll(re)) if (wanted(m[0])) return m.index;
+  return -1;
+}
+
+/**
+ * The secrets and codes recorded during the run in `dir`. A run records thousands, so each
+ * line is cut into candidate words looked up in a set, rather than searched per secret.
+ */
 export function recordedNeedles(dir: string): Needle[] {
   const values = new Set(readdirSync(dir).filter((f) => f.startsWith(SECRETS_PREFIX))
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean)));
-  return [...values].map((v) => (CODE.test(v) ? digits(`code ${v.slice(0, 2)}******`, v) : literal(`secret ${v.slice(0, 4)}…`, v)));
+  const codes = new Set([...values].filter((v) => CODE.test(v)));
+  const secrets = new Set([...values].filter((v) => !CODE.test(v)));
+  return [
+    { what: 'a recorded secret', find: (line) => firstMatch(line, SECRET_WORD, (w) => secrets.has(w)) },
+    { what: 'recorded code digits', find: (line) => firstMatch(line, CODE_WORD, (w) => codes.has(w)) },
+  ];
 }
 
 /** Each offending line, shown with the plain value cut out. */
