@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isoTime } from '../../protocol/time.ts';
-import { DAY, DESK, HOUR, PHOTO, STAFF, UNIT, cardFor, startScene, type ApiReply, type Scene } from '../helpers/checkin-setup.ts';
+import { DESK, PHOTO, UNIT, cardFor, startScene, type Scene } from '../helpers/checkin-setup.ts';
+import { playCheckinDay } from '../helpers/checkin-day.ts';
 
 const GUEST = cardFor('11010519491231002X', { name: '欧阳明月', address: '浙江省杭州市西湖区文三路478号' });
 const BOOKED = cardFor('320402199003071235', { name: '司马相如', address: '四川省成都市武侯区人民南路四段9号' });
@@ -42,30 +42,11 @@ function leaks(dir: string, codes: string[]): string[] {
   return contents.flatMap(([file, bytes]) => secrets(codes).filter(([, secret]) => bytes.includes(secret)).map(([what]) => `${what} in ${file}`));
 }
 
-const digits = (res: ApiReply) => (res.body.codes as Array<{ code: string }>).map((c) => c.code);
-
 describe('personal data at rest', () => {
   it('menwei.db and its WAL hold no plain ID number, name, address or code after a walk-in, a booking and a visitor', async () => {
     const s = (scene = await startScene());
     dataDir = s.tg.dataDir;
-    const walkInRead = await s.networkRead(GUEST);
-    s.verify(walkInRead);
-    const stay = await s.post('/api/checkins', { readId: walkInRead, unit: UNIT, expectedCheckout: isoTime(s.clock.now() + 2 * DAY) });
-    expect(stay.status).toBe(201);
-
-    const upsert = await s.command('booking.upsert', {
-      bookingId: 'bk-9', unit: UNIT, from: isoTime(s.clock.now() - HOUR), to: isoTime(s.clock.now() + DAY),
-      guests: [{ name: BOOKED.name, idNumber: BOOKED.idNumber }],
-    });
-    expect(upsert.status).toBe('ok');
-    const booked = await s.post('/api/checkins', { readId: s.verifiedRead(BOOKED), unit: UNIT, bookingId: 'bk-9' });
-    expect(booked.status).toBe(201);
-    const visit = await s.post('/api/visitors', { readId: s.verifiedRead(VISITOR), stayId: stay.body.stayId });
-    expect(visit.status).toBe(201);
-    s.swipe(STAFF);
-    const staff = await s.post('/api/staff-codes', { unit: UNIT, staffId: STAFF });
-    expect(staff.status).toBe(201);
-    const codes = [stay, booked, visit, staff].flatMap(digits);
+    const { codes } = await playCheckinDay(s, { walkIn: GUEST, booked: BOOKED, visitor: VISITOR });
     expect(codes).toHaveLength(4);
     expect(s.events('registration/checkin')).toHaveLength(2); // the registrations are there, sealed
 

@@ -5,7 +5,8 @@
 // the read routes, and every upstream event but the registrations, which must carry them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoTime } from '../../protocol/time.ts';
-import { DAY, HOUR, STAFF, UNIT, cardFor, startScene, type ApiReply, type Scene } from '../helpers/checkin-setup.ts';
+import { DAY, UNIT, cardFor, startScene, type Scene } from '../helpers/checkin-setup.ts';
+import { playCheckinDay } from '../helpers/checkin-day.ts';
 import { findLeaks, personalDataNeedles, type Needle } from '../helpers/log-scan.ts';
 
 const GUEST = cardFor('11010519491231002X', { name: '欧阳明月', address: '浙江省杭州市西湖区文三路478号' });
@@ -20,26 +21,10 @@ const errorBodies: Array<[string, string]> = [];
 
 beforeAll(async () => {
   s = await startScene();
-  const walkInRead = await s.networkRead(GUEST);
-  s.verify(walkInRead);
-  const walkIn = await s.walkIn(walkInRead);
-  expect(walkIn.status).toBe(201);
-  const upsert = await s.command('booking.upsert', {
-    bookingId: 'bk-surface', unit: UNIT, from: isoTime(s.clock.now() - HOUR), to: isoTime(s.clock.now() + DAY),
-    guests: [{ name: BOOKED.name, idNumber: BOOKED.idNumber }],
-  });
-  expect(upsert.status).toBe('ok');
-  const booked = await s.post('/api/checkins', { readId: s.verifiedRead(BOOKED), unit: UNIT, bookingId: 'bk-surface' });
-  expect(booked.status).toBe(201);
-  const visitor = await s.post('/api/visitors', { readId: s.verifiedRead(VISITOR), stayId: walkIn.body.stayId });
-  expect(visitor.status).toBe(201);
-  s.swipe(STAFF);
-  const staff = await s.post('/api/staff-codes', { unit: UNIT, staffId: STAFF });
-  expect(staff.status).toBe(201);
+  codes.push(...(await playCheckinDay(s, { walkIn: GUEST, booked: BOOKED, visitor: VISITOR })).codes);
   const refusedRead = s.read(STRANGER);
   s.verify(refusedRead, { score: 0.2 });
   expect((await s.walkIn(refusedRead)).status).toBe(422);
-  codes.push(...[walkIn, booked, visitor, staff].flatMap((r: ApiReply) => (r.body.codes as Array<{ code: string }>).map((c) => c.code)));
   expect(codes).toHaveLength(4);
   await collectErrorBodies();
 }, 60_000);
