@@ -44,7 +44,7 @@ async function readsAtDesk(): Promise<Array<{ card: { idNumber?: string; name?: 
 describe('hostile bytes on the ID card reader line', () => {
   it('are each counted, and a good card read afterwards reaches the desk', async () => {
     const before = await readerErrors();
-    const runs = bySize(8, 400);
+    const runs = bySize(8, 300);
     await fc.assert(fc.asyncProperty(hostileScripts, async (script) => {
       await reader.serve(script.steps);
       return true;
