@@ -31,3 +31,25 @@ export function analyse(messages: readonly Received[]): StreamReport {
 export function deliveredDeviceEvents(report: StreamReport): Set<string> {
   return new Set(report.unique.filter((e) => e.deviceId && e.data.deviceSeq !== undefined).map((e) => `${e.deviceId}:${e.data.deviceSeq}`));
 }
+
+/**
+ * PROTOCOL.md §2.1: `seq` strictly increases per gateway across restarts and is never
+ * reused, and delivery is at least once (ARCHITECTURE.md invariant 3). So a seq may
+ * arrive again only as a resend of the very same event, byte for byte, and an eventId
+ * always keeps its seq. Returns each breach found.
+ */
+export function seqReuses(messages: readonly Received[]): string[] {
+  const bySeq = new Map<number, Received>();
+  const seqOf = new Map<string, number>();
+  const breaches: string[] = [];
+  for (const m of messages) {
+    const e = m.json as Envelope;
+    const first = bySeq.get(e.seq);
+    if (first && !first.payload.equals(m.payload)) breaches.push(`seq ${e.seq}: ${(first.json as Envelope).eventId} and ${e.eventId}`);
+    if (!first) bySeq.set(e.seq, m);
+    const seq = seqOf.get(e.eventId);
+    if (seq !== undefined && seq !== e.seq) breaches.push(`${e.eventId}: seq ${seq} and ${e.seq}`);
+    seqOf.set(e.eventId, e.seq);
+  }
+  return breaches;
+}
