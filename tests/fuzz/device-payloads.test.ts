@@ -38,6 +38,14 @@ describe('hostile device payloads', () => {
     }), { numRuns: bySize(300, 20_000) });
     for (const client of clients.values()) expect(client.connected).toBe(true);
     expect(gw.gateway.ingest.counters.badMessages).toBeGreaterThan(before);
+    // PROTOCOL.md §2.3: device/bad_message is aggregated per source per minute, so hundreds
+    // of bad payloads leave at most one report and one summary per device and minute.
+    gw.gateway.outbox.rewind();
+    const reports = gw.gateway.outbox.take(1_000_000).map((e) => JSON.parse(e.payload.toString('utf8')) as { class: string; type: string; deviceId?: string })
+      .filter((e) => e.class === 'device' && e.type === 'bad_message');
+    const minutes = Math.ceil(process.uptime() / 60) + 1;
+    for (const id of Object.values(OWN)) expect(reports.filter((e) => e.deviceId === id).length, id).toBeLessThanOrEqual(minutes);
+    expect(reports.length).toBeGreaterThan(0);
     const health = await (await fetch(`http://127.0.0.1:${gw.ports.http}/healthz`)).json();
     expect(health).toMatchObject({ broker: 'up' });
   }, sizedTimeout(120_000));
