@@ -65,7 +65,7 @@ async function traffic(s: FaultScene, ratePerSec: number) {
   const sim = new SmokeSim({ brokerUrl: s.gw.brokerUrl, id: alarming.id, secret: alarming.secret });
   await sim.start();
   const alarms = new AlarmLoop(sim, 100);
-  const checkins = new CheckinLoop(s.gw, s.desk);
+  const checkins = new CheckinLoop(s.gw, s.desk, bySize(0, 1_000));
   load.start();
   checkins.start();
   const stop = async () => {
@@ -113,7 +113,7 @@ describe('uplink flaps: the upstream broker dies and comes back', () => {
     const d = delivery(s.platform.messages, promised);
     const who = blame(promised, s.platform.messages, s.tap!);
     console.info(`uplink flaps: ${flaps.SIGKILL} SIGKILLs and ${flaps.SIGTERM} SIGTERMs of Mosquitto in ${FLAPPING_MS / 1000} s; ${t.counts()}; ` +
-      `lost by Menwei ${who.gateway.length}, PUBACKed then lost by Mosquitto ${who.broker}, missing upstream ${d.lostEvents.length + d.lostRegistrations.length}, ${d.duplicates} duplicates`);
+      `${s.tap!.acked.size} PUBACKs through the tap; lost by Menwei ${who.gateway.length}, PUBACKed then lost by Mosquitto ${who.broker}, missing upstream ${d.lostEvents.length + d.lostRegistrations.length}, ${d.duplicates} duplicates`);
 
     expect(flaps.SIGKILL + flaps.SIGTERM).toBeGreaterThanOrEqual(FLAPPING_MS / 2_500 - 1);
     expect(who.gateway).toEqual([]);

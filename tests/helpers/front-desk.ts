@@ -47,10 +47,13 @@ export function provisionDesk(db: Db, dataKey: Buffer): DeskSecrets {
   })();
 }
 
-/** A fresh, well-formed guest number each call. */
+/** A fresh, well-formed guest number each call: 999 sequence numbers per birthday. */
 export function guestNumbers(): () => string {
   let n = 0;
-  return () => idNumber('1988-08-08', ++n, '310101');
+  return () => {
+    const birth = new Date(Date.UTC(1960, 0, 1 + Math.floor(n / 999))).toISOString().slice(0, 10);
+    return idNumber(birth, (n++ % 999) + 1, '310101');
+  };
 }
 
 /** One front desk between two crashes: a network reader, a face terminal and the HTTP API. */
@@ -141,8 +144,11 @@ export class CheckinLoop {
   private running = false;
   private done: Promise<void> = Promise.resolve();
   private postSent: Array<() => void> = [];
+  private readonly nextId = guestNumbers();
 
-  constructor(private readonly gw: GatewayProcess, private readonly secrets: DeskSecrets, private readonly nextId = guestNumbers()) {}
+  /** `pauseMs` between check-ins keeps a long run from filling the unit with thousands of guests. */
+  constructor(private readonly gw: GatewayProcess, private readonly secrets: DeskSecrets, private readonly pauseMs = 0) {}
+
 
   start(): void {
     this.running = true;
@@ -178,6 +184,7 @@ export class CheckinLoop {
           const sending = desk.send(id, await desk.prepare(id));
           for (const resolve of this.postSent.splice(0)) resolve();
           if ((await sending).status === 'lost') break;
+          await sleep(this.pauseMs);
         }
       } catch {
         // The crash interrupted the read or the face check: nothing was sent.
