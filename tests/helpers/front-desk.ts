@@ -149,7 +149,6 @@ export class CheckinLoop {
   /** `pauseMs` between check-ins keeps a long run from filling the unit with thousands of guests. */
   constructor(private readonly gw: GatewayProcess, private readonly secrets: DeskSecrets, private readonly pauseMs = 0) {}
 
-
   start(): void {
     this.running = true;
     this.done = this.run();
