@@ -24,10 +24,11 @@ const DETECTORS = 4;
 const EVENTS = bySize(10_000, 200_000);
 /**
  * The child's RSS may grow by at most this over the run. At full size the backlog is
- * 200,000 envelopes of about 370 B (120 B of padding) ≈ 74 MB, so a gateway that held
- * them in memory (an MQTT.js offline queue, an unbounded in-flight map) would break the
- * bound; what it may use is SQLite's page cache and V8 heap headroom. Measured here:
- * +14 MB at the quick size (10,000), +49 MB at full size.
+ * 200,000 envelopes of about 280 B of JSON (the padding is not stored) ≈ 56 MB, several
+ * times that as queued MQTT.js packets or JS objects, so a gateway that held them in
+ * memory (an offline queue, an unbounded in-flight map) would break the bound; what it
+ * may use is SQLite's page cache and V8 heap headroom. Measured here: +14 MB at the
+ * quick size (10,000 events), +49 MB at full size.
  */
 const RSS_GROWTH_LIMIT_MB = 64;
 
