@@ -6,11 +6,19 @@ import type { GroupCommit } from '../ingest/group-commit.ts';
 import type { Outbox } from './outbox.ts';
 
 export function deliveryThroughCommit(outbox: Outbox, commit: GroupCommit): Outbox {
+  // Acknowledged upstream, marked at the next commit: a rewind on a reconnect in between
+  // must not send them again.
+  const marking = new Set<number>();
   return {
     append: (events) => outbox.append(events),
-    take: (limit, maxPriority) => outbox.take(limit, maxPriority),
+    take: (limit, maxPriority) => outbox.take(limit, maxPriority).filter((event) => !marking.has(event.seq)),
     rewind: () => outbox.rewind(),
-    markDelivered: (seqs) => void commit.submit(() => outbox.markDelivered(seqs)).catch(() => undefined),
+    markDelivered: (seqs) => {
+      for (const seq of seqs) marking.add(seq);
+      void commit.submit(() => outbox.markDelivered(seqs))
+        .catch(() => undefined)
+        .finally(() => { for (const seq of seqs) marking.delete(seq); });
+    },
     purgeDelivered: () => outbox.purgeDelivered(),
     status: () => outbox.status(),
     pendingBytes: () => outbox.pendingBytes(),
