@@ -104,15 +104,29 @@ export const KNOWN_ERROR_CODES = new Set([...Object.keys(API_ERRORS), 'UNKNOWN_S
 
 export type Answer = { status: number; text: string };
 
+/** The API's body limit (gateway/http/server.ts). */
+const BODY_LIMIT = 256 * 1024;
+
+/**
+ * Sends the request. Status 0 means the server closed the connection while a body over
+ * the limit was still being written (EPIPE/ECONNRESET on our side): a refusal too, but
+ * one whose answer the client may never read.
+ */
 export async function send(httpUrl: string, token: string, r: HostileRequest): Promise<Answer> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (r.contentType) headers['content-type'] = r.contentType;
-  const res = await fetch(`${httpUrl}${r.path}`, { method: r.method, headers, ...(r.body !== undefined ? { body: r.body } : {}) });
-  return { status: res.status, text: await res.text() };
+  try {
+    const res = await fetch(`${httpUrl}${r.path}`, { method: r.method, headers, ...(r.body !== undefined ? { body: r.body } : {}) });
+    return { status: res.status, text: await res.text() };
+  } catch (err) {
+    if ((r.body?.length ?? 0) > BODY_LIMIT) return { status: 0, text: '' };
+    throw err;
+  }
 }
 
 /** What is wrong with an answer, or null: no 5xx, the one error shape, no stack, no echo. */
 export function faultOf(r: HostileRequest, a: Answer): string | null {
+  if (a.status === 0) return null;
   if (a.status >= 500) return `${a.status}`;
   for (const value of Object.values(PLANTED)) if (a.text.includes(value)) return `echoes ${value}`;
   if (/\bat .*\.(ts|js):\d+/.test(a.text) || a.text.includes('node_modules')) return 'stack trace';
