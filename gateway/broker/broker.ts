@@ -9,7 +9,7 @@ import { validateDeviceMessage, type BadMessage, type DeviceMessage } from '../.
 import { canPublish, canSubscribe, type Identity } from './acl.ts';
 import { guardSocket } from './packet-guard.ts';
 import type { Authenticator } from './auth.ts';
-import { DEVICE_ID, identifierShaped } from '../typed-text.ts';
+import { deviceIdShaped } from '../typed-text.ts';
 
 export type DeviceIdentityOf<I = Identity> = Extract<I, { role: 'device' }>;
 export type SecurityType = 'auth_failed' | 'acl_denied' | 'session_takeover';
@@ -28,6 +28,9 @@ export type BrokerHooks = {
 export type Listen = { host: string; port: number; tls?: { host?: string; port: number; cert: string | Buffer; key: string | Buffer; ca?: string | Buffer } };
 
 const IDENTITY = Symbol('menwei.identity');
+
+/** The broker's own refusal of a publish: already reported (acl_denied), not a malformed packet. */
+class PublishRefused extends Error {}
 type TaggedClient = Client & { [IDENTITY]?: Identity; conn: { remoteAddress?: string; encrypted?: boolean } };
 
 export class BuildingBroker {
@@ -106,8 +109,8 @@ export class BuildingBroker {
 
   private protocolError(stage: 'connect' | 'session', client: TaggedClient, err: Error & { code?: unknown; errorCode?: number }): void {
     // Socket errors and keep-alive timeouts are a device going away; refused CONNECTs
-    // (CONNACK 2–5) are already counted as security/auth_failed.
-    if (typeof err.code === 'string' || err.message === 'keep alive timeout') return;
+    // (CONNACK 2–5) and refused publishes are already counted as security events.
+    if (typeof err.code === 'string' || err.message === 'keep alive timeout' || err instanceof PublishRefused) return;
     if (err.errorCode !== undefined && err.errorCode >= 2 && err.errorCode <= 5) return;
     hooksSafe(() => this.hooks.onProtocolError(stage, client.conn?.remoteAddress ?? 'unknown', err.message.slice(0, 200)), this.logger);
   }
@@ -117,7 +120,7 @@ export class BuildingBroker {
     const result = this.auth.authenticate({ clientId: client.id, username, password, source, secure: client.conn.encrypted === true });
     if (!result.ok) {
       // A username that is no device id may be a secret typed into the wrong field.
-      this.hooks.onSecurity('auth_failed', source, { reason: result.reason, ...(username ? { deviceId: identifierShaped(username, false, DEVICE_ID) } : {}) });
+      this.hooks.onSecurity('auth_failed', source, { reason: result.reason, ...(username ? { deviceId: deviceIdShaped(username) } : {}) });
       return done(Object.assign(new Error(result.reason), { returnCode: result.returnCode }), false);
     }
     client[IDENTITY] = result.identity;
@@ -132,16 +135,16 @@ export class BuildingBroker {
       // MQTT 3.1.1 has no negative PUBACK: a forbidden publish closes the connection.
       const source = client?.conn.remoteAddress ?? 'unknown';
       this.hooks.onSecurity('acl_denied', source, { deviceId: who?.id ?? 'unknown', topic: packet.topic.slice(0, 200) });
-      return done(new Error('publish not allowed'));
+      return done(new PublishRefused('publish not allowed'));
     }
-    if (who.role !== 'device') return done(new Error('publish not allowed'));
+    if (who.role !== 'device') return done(new PublishRefused('publish not allowed'));
     // PROTOCOL.md §1: the retain flag is honoured only on status.
     if (packet.retain && !packet.topic.endsWith('/status')) packet.retain = false;
     // aedes hands the will to authorizePublish after it has begun closing the client.
     const isWill = client !== null && client.closed === true;
     // The will of a session that a newer connection replaced would mark a live device offline.
     const current = client ? this.clients()[client.id] : undefined;
-    if (isWill && current !== undefined && current !== client) return done(new Error('will of a replaced session'));
+    if (isWill && current !== undefined && current !== client) return done(new PublishRefused('will of a replaced session'));
     const raw = packet.payload as Buffer;
     const checked = validateDeviceMessage(packet.topic, raw);
     let committed: Promise<void>;

@@ -11,7 +11,7 @@ import { decideCheckin, decideReissue, decideVisitor, type Guardian, type Overri
 import { maskedName, occupancyEvent, refusalEvents, registrationEvent, guestOf } from './registration.ts';
 import type { IssuedCode } from './ports.ts';
 import type { CheckinContext } from './context.ts';
-import { identifierShaped } from '../typed-text.ts';
+import { unitShaped } from '../typed-text.ts';
 
 export type Refusal = { ok: false; status: 422; body: { reason: CheckinReason; message: { zh: string; en: string } } };
 export type Problem = { ok: false; status: 404 | 409; code: string; message: { zh: string; en: string } };
@@ -144,9 +144,9 @@ export class CheckinService {
 
   private refuse(tx: Tx, reason: CheckinReason, unit: string | null, idNumber: string | null, readId?: string): Refusal {
     // An unprovisioned unit is whatever the caller typed, sometimes a guest's name.
-    const reported = unit === null ? null : identifierShaped(unit, this.c.units.find(unit) !== undefined);
+    const reported = unit === null ? null : unitShaped(unit, this.c.units.find(unit) !== undefined);
     for (const event of refusalEvents(reason, reported, idNumber)) tx.emit(event);
-    if (readId && unit) this.c.announce(tx, readId, unit, { ok: false, reason });
+    if (readId && reported) this.c.announce(tx, readId, reported, { ok: false, reason });
     this.c.log.info({ reason, unit: reported }, 'check-in refused');
     return { ok: false, status: 422, body: { reason, message: checkinReasonMessage(reason) } };
   }

@@ -23,7 +23,7 @@ export class CommandDispatcher {
   private readonly saveStmt;
   private readonly purgeStmt;
   applied = 0;
-  /** Answers by outcome, and commands without a readable commandId (gateway/bad_command), for /metrics. */
+  /** Answers by outcome, and commands without a readable commandId (gateway/bad_command), for /metrics; counted once committed. */
   readonly outcomes = { ok: 0, error: 0, bad_command: 0 };
 
   constructor(private readonly db: Db, private readonly opts: { retentionDays: number; logger: Logger }) {
@@ -44,7 +44,7 @@ export class CommandDispatcher {
     if (!checked.ok && checked.commandId === undefined) {
       this.opts.logger.warn({ topic, code: checked.error.code, field: checked.error.field }, 'bad command');
       tx.emitFlooded('platform', { class: 'gateway', type: 'bad_command', data: { reason: checked.error.reason, topic: topic.slice(0, 200) } });
-      this.outcomes.bad_command++;
+      tx.after(() => this.outcomes.bad_command++);
       return;
     }
     const commandId = checked.ok ? checked.value.command.commandId : checked.commandId!;
@@ -92,6 +92,6 @@ export class CommandDispatcher {
 
   private reply(tx: Tx, name: string, data: ReplyData): void {
     tx.emit({ class: 'reply', type: name, data });
-    this.outcomes[data.status]++;
+    tx.after(() => this.outcomes[data.status]++);
   }
 }

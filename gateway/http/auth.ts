@@ -12,7 +12,7 @@ import type { AuthThrottle } from '../broker/throttle.ts';
 import type { StaffStore } from '../staff/staff-store.ts';
 import { secretMatches } from '../crypto.ts';
 import { apiError, parseOr400, type ApiErrorCode } from './errors.ts';
-import { UNKNOWN_IDENTIFIER } from '../typed-text.ts';
+import { knownOr } from '../typed-text.ts';
 
 export type StaffIdentity = { staffId: string; via: 'token' | 'session' };
 
@@ -129,7 +129,7 @@ export class StaffAuth {
    * A staff id nobody has is not repeated: it may be a password typed into the wrong box.
    */
   private auditFailure(source: string, typed: string): Promise<void> {
-    const staffId = typed === BADGE || this.deps.store.exists(typed) ? typed : UNKNOWN_IDENTIFIER;
+    const staffId = knownOr(typed, typed === BADGE || this.deps.store.exists(typed));
     return this.deps.transact((tx) => tx.emitFlooded(source, { class: 'audit', type: 'login_failed', data: { staffId, source } }));
   }
 

@@ -19,9 +19,10 @@ export function createHttpServer(opts: { logger: Logger; metrics: GatewayMetrics
     // A URL with broken percent-encoding fails in the router, before any hook or error
     // handler: it gets the one error shape too, without the URL, which may carry what a
     // guest typed, and is counted here since onResponse does not run for it.
-    frameworkErrors: (_error, _req, reply) => {
+    frameworkErrors: (error, _req, reply) => {
       opts.metrics.httpErrors.inc({ status: '400' });
-      return apiError(reply, 'BAD_REQUEST', 'the URL is not valid percent-encoding');
+      const why = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoding' : 'the URL is not valid';
+      return apiError(reply, 'BAD_REQUEST', why);
     },
   });
   // A refused request is bad input like a bad device message (issue 9): counted, whichever
