@@ -15,11 +15,11 @@ export const EVENT_CLASSES = {
 } as const;
 
 export type EventClass = keyof typeof EVENT_CLASSES;
+export const EVENT_CLASS_NAMES = Object.keys(EVENT_CLASSES) as EventClass[];
 
 /** Alarm, security and gateway events: they overtake everything (ARCHITECTURE.md invariant 4). */
 export const URGENT_PRIORITY = 1;
 export const isUrgent = (eventClass: EventClass): boolean => EVENT_CLASSES[eventClass].priority <= URGENT_PRIORITY;
-export const EVENT_CLASS_NAMES = Object.keys(EVENT_CLASSES) as EventClass[];
 
 /** §2.3: the first goes out at once, then one summary per minute while it continues. */
 const FloodSummary = { count: z.number().int().min(1).optional(), firstAt: Timestamp.optional(), lastAt: Timestamp.optional() };

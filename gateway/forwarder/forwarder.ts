@@ -155,7 +155,10 @@ export class Forwarder {
    * event loop costs an alarm several milliseconds (invariant 4).
    */
   wake(urgent = false): void {
-    if (urgent) return this.pump();
+    if (urgent) {
+      this.pump();
+      return;
+    }
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => {
