@@ -118,7 +118,7 @@ export class CheckinFeature implements Feature {
   private readerState(id: string, online: boolean, log: Gateway['logger']): void {
     log.info({ online }, online ? 'reader online' : 'reader offline');
     const device = { id, kind: 'reader' as const, unit: null };
-    this.gw.transact((tx) => (online ? this.gw.presence.seen(tx, device) : this.gw.presence.offline(tx, id, 'timeout')))
+    this.gw.transact((tx) => this.gw.presence.driverState(tx, device, online))
       .catch((err: unknown) => log.error({ err }, 'reader state not committed'));
   }
 }

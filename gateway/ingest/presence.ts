@@ -60,6 +60,12 @@ export class Presence {
     this.changed(tx, state);
   }
 
+  /** A polled device's driver (Modbus, a serial reader) found it answering or gone. */
+  driverState(tx: Tx, ref: DeviceRef & { kind: DeviceKind }, online: boolean): void {
+    if (online) this.seen(tx, ref);
+    else this.offline(tx, ref.id, 'timeout');
+  }
+
   private changed(tx: Tx, state: State): void {
     const at = this.clock.monotonic();
     for (const listener of this.listeners) listener(tx, view(state), at);

@@ -90,7 +90,7 @@ export class WiredDetectors {
   private state(deviceId: string, online: boolean): void {
     const device = this.devices.get(deviceId);
     if (!device) return;
-    this.commit(deviceId, (tx) => (online ? this.gw.presence.seen(tx, device) : this.gw.presence.offline(tx, deviceId, 'timeout')));
+    this.commit(deviceId, (tx) => this.gw.presence.driverState(tx, device, online));
   }
 
   /** The bus calls back synchronously and must keep polling, so a failed commit is logged here. */
