@@ -130,6 +130,9 @@ export class BuildingBroker {
   }
 
   private authorizePublish(client: TaggedClient | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    // [MQTT-2.3.1-1]: a QoS 1 or 2 PUBLISH carries a non-zero packet id. mqtt-packet lets
+    // 0 through, and its PUBACK would be ambiguous, so the session is closed (and counted).
+    if (packet.qos > 0 && packet.messageId === 0) return done(new Error('PUBLISH with QoS > 0 and packet id 0'));
     const who = client ? identityOf(client) : undefined;
     if (!who || !canPublish(who, packet.topic)) {
       // MQTT 3.1.1 has no negative PUBACK: a forbidden publish closes the connection.

@@ -17,7 +17,7 @@ import { bySize, sizedTimeout } from '../helpers/soak.ts';
 import { metric, rssBytes } from '../helpers/process-probe.ts';
 import { openPtyPair, type PtyPair } from '../../firmware-sim/pty.ts';
 import { SerialTransport } from '../../gateway/drivers/transport.ts';
-import { behaved, hostileCases, runCase, type Cast, type HostileCase } from '../helpers/hostile-mqtt.ts';
+import { behaved, eventPayload, hostileCases, publish, runCase, type Cast, type HostileCase } from '../helpers/hostile-mqtt.ts';
 import { hostilePayloads } from '../helpers/hostile-payloads.ts';
 import { hostileRequests, send } from '../helpers/hostile-http.ts';
 import { hostileCommands } from '../helpers/hostile-commands.ts';
@@ -179,6 +179,19 @@ describe('hostile MQTT sessions at the device listener', () => {
     const health = await (await fetch(`${gw.httpUrl}/healthz`)).json();
     expect(health).toMatchObject({ ok: true, broker: 'up', upstream: 'connected' });
   }, sizedTimeout(240_000));
+});
+
+describe('a QoS 1 PUBLISH with packet id 0', () => {
+  it('closes the session ([MQTT-2.3.1-1]) without a PUBACK, and is counted', async () => {
+    const port = Number(new URL(gw.brokerUrl).port);
+    const before = await metric(gw.httpUrl, 'menwei_mqtt_errors_total');
+    const zero: HostileCase = { name: 'packet id 0', bytes: publish(`menwei/lock/${cast.intruder.id}/event`, eventPayload, 1, 0), authenticated: true, expect: 'closed' };
+    const result = await runCase(port, zero, cast, 5_000);
+    expect(result.closed).toBe(true);
+    expect(result.packets.map((p) => p.cmd)).not.toContain('puback');
+    const after = await metric(gw.httpUrl, 'menwei_mqtt_errors_total');
+    expect(after['stage="session"']).toBe((before['stage="session"'] ?? 0) + 1);
+  }, 30_000);
 });
 
 describe('hostile input at every entry point of a gateway process', () => {
