@@ -15,8 +15,11 @@ import { DeviceRegistry } from '../../gateway/store/devices.ts';
 import { UnitStore } from '../../gateway/store/units.ts';
 import { StaffStore } from '../../gateway/staff/staff-store.ts';
 
-export const DESK_UNIT = 'HL-CR-0101';
-export const DESK_LOCK = 'lock-cr-0101';
+/**
+ * Units with one lock each, taken in turn: a lock holds at most 200 live codes
+ * (PROTOCOL.md §1.3), and a full-size run checks in more guests than that.
+ */
+export const DESK_UNITS = Array.from({ length: 8 }, (_, i) => ({ code: `HL-CR-01${i + 1}0`, lock: `lock-cr-01${i + 1}0` }));
 const READER = 'reader-net';
 const DESK = 'desk-1';
 
@@ -31,15 +34,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mask = (id: string) => `${id.slice(0, 6)}********${id.slice(14)}`;
 
 /**
- * The desk's devices, its unit with a lock and a clerk, written into the gateway's file
+ * The desk's devices, its units with their locks and a clerk, written into the gateway's file
  * (what `menwei device add`, `unit add --lock` and `staff add` do, tested in tests/e2e).
  */
 export function provisionDesk(db: Db, dataKey: Buffer): DeskSecrets {
   return db.transaction(() => {
     const registry = new DeviceRegistry(db);
-    registry.add({ id: DESK_LOCK, kind: 'lock' }, dataKey, Date.now());
-    new UnitStore(db).add({ code: DESK_UNIT, address: '上海市黄浦区某路1号', licensed: true }, Date.now());
-    registry.assignUnit(DESK_LOCK, DESK_UNIT);
+    for (const unit of DESK_UNITS) {
+      registry.add({ id: unit.lock, kind: 'lock' }, dataKey, Date.now());
+      new UnitStore(db).add({ code: unit.code, address: '上海市黄浦区某路1号', licensed: true }, Date.now());
+      registry.assignUnit(unit.lock, unit.code);
+    }
     const reader = registry.add({ id: READER, kind: 'reader' }, null, Date.now()).secret;
     const desk = registry.add({ id: DESK, kind: 'desk' }, null, Date.now()).secret;
     const token = new StaffStore(db, null).add({ id: 'clerk-1', name: '王', days: 30 }, Date.now())!.token;
@@ -84,7 +89,7 @@ export class FrontDesk {
   }
 
   /** Card on the reader, wait for the verified read, and return the (unsent) check-in POST. */
-  async prepare(id: string): Promise<() => Promise<Response>> {
+  async prepare(id: string, unit: string): Promise<() => Promise<Response>> {
     const frame = encodeReadResponse(cardFor(id, { name: `客人${id.slice(-4)}` }), PHOTO).toString('base64');
     await this.publishRead(JSON.stringify({ v: 1, ts: isoTime(Date.now()), frame }));
     let readId: string | undefined;
@@ -95,7 +100,7 @@ export class FrontDesk {
       readId = reads.find((r) => r.card.idNumber === mask(id) && r.verification.state === 'received')?.readId;
       if (!readId) await sleep(10);
     }
-    const body = { readId, unit: DESK_UNIT, expectedCheckout: isoTime(Date.now() + 86_400_000) };
+    const body = { readId, unit, expectedCheckout: isoTime(Date.now() + 86_400_000) };
     return () => this.api('POST', '/api/checkins', body);
   }
 
@@ -180,7 +185,8 @@ export class CheckinLoop {
       try {
         while (this.running) {
           const id = this.nextId();
-          const sending = desk.send(id, await desk.prepare(id));
+          const unit = DESK_UNITS[this.outcomes.length % DESK_UNITS.length]!.code;
+          const sending = desk.send(id, await desk.prepare(id, unit));
           for (const resolve of this.postSent.splice(0)) resolve();
           if ((await sending).status === 'lost') break;
           await sleep(this.pauseMs);
