@@ -82,7 +82,7 @@ const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 export const connectionsBench: Benchmark = {
   name: 'connections',
   async run({ quick, runs }) {
-    const sizes = quick ? [500, 2_000] : [2_000, 10_000];
+    const sizes = quick ? [300, 1_000] : [2_000, 10_000];
     const a: ConnectionsResult[] = [];
     const b: ConnectionsResult[] = [];
     for (let i = 0; i < runs; i++) {
