@@ -70,6 +70,16 @@ function provision(gw: GatewayProcess, detectors: number): { desk: DeskSecrets; 
 /** What the gateway acknowledged: device events as `deviceId:deviceSeq`, check-ins by stayId. */
 export type Promised = { events: Iterable<string>; stays: Iterable<string> };
 
+type Envelope = { eventId: string; deviceId?: string; data: { deviceSeq?: number; stayId?: string } };
+
+/** The promise an event keeps: `deviceId:deviceSeq` for device events, `stay:<id>` for check-ins. */
+function promiseKeys(e: Envelope, topic: string): string[] {
+  if (e.deviceId && e.data.deviceSeq !== undefined) return [`${e.deviceId}:${e.data.deviceSeq}`];
+  return topic.endsWith('/registration/checkin') && e.data.stayId ? [`stay:${e.data.stayId}`] : [];
+}
+
+const keysOf = (promised: Promised) => [...promised.events, ...[...promised.stays].map((s) => `stay:${s}`)];
+
 export type Delivery = {
   /** Acknowledged to a device but never arrived upstream. */
   lostEvents: string[];
@@ -93,24 +103,20 @@ export function delivery(messages: readonly Received[], promised: Promised): Del
   };
 }
 
-/** Waits until everything promised arrived (or the timeout), then reports. */
+/**
+ * Waits until everything promised arrived (or the timeout), then reports. It reads each
+ * message once: rescanning a 100,000-message stream on every poll would starve the
+ * subscriber that shares this process.
+ */
 export async function awaitDelivery(platform: Subscriber, promised: Promised, timeoutMs: number): Promise<Delivery> {
-  const events = [...promised.events];
-  const stays = [...promised.stays];
+  const missing = new Set(keysOf(promised));
+  let read = 0;
   const complete = (m: readonly Received[]) => {
-    const d = delivery(m, { events, stays });
-    return d.lostEvents.length === 0 && d.lostRegistrations.length === 0;
+    for (; read < m.length; read++) for (const k of promiseKeys(m[read]!.json as Envelope, m[read]!.topic)) missing.delete(k);
+    return missing.size === 0;
   };
   await platform.waitFor(complete, timeoutMs).catch(() => undefined);
-  return delivery(platform.messages, { events, stays });
-}
-
-type Envelope = { eventId: string; deviceId?: string; data: { deviceSeq?: number; stayId?: string } };
-
-/** The promise an event keeps: `deviceId:deviceSeq` for device events, `stay:<id>` for check-ins. */
-function promiseKeys(e: Envelope, topic: string): string[] {
-  if (e.deviceId && e.data.deviceSeq !== undefined) return [`${e.deviceId}:${e.data.deviceSeq}`];
-  return topic.endsWith('/registration/checkin') && e.data.stayId ? [`stay:${e.data.stayId}`] : [];
+  return delivery(platform.messages, promised);
 }
 
 export type Blame = {
@@ -137,6 +143,5 @@ export function blame(promised: Promised, messages: readonly Received[], tap: Pu
     for (const k of promiseKeys(envelope as Envelope, topic)) safe.add(k);
     if (!arrived.has(eventId)) broker++;
   }
-  const keys = [...promised.events, ...[...promised.stays].map((s) => `stay:${s}`)];
-  return { gateway: keys.filter((k) => !safe.has(k)), broker };
+  return { gateway: keysOf(promised).filter((k) => !safe.has(k)), broker };
 }
