@@ -25,7 +25,7 @@ import { HostileReader, hostileScripts } from '../helpers/hostile-sam.ts';
 import { HostileSlave, hostileReplies } from '../helpers/hostile-modbus.ts';
 
 const MB = 1024 * 1024;
-const SIZE = bySize({ mqtt: 200, payloads: 300, http: 300, commands: 200, sam: 4, modbus: 20 }, { mqtt: 5_000, payloads: 20_000, http: 20_000, commands: 10_000, sam: 100, modbus: 600 });
+const SIZE = bySize({ mqtt: 200, payloads: 300, http: 300, commands: 200, sam: 4, modbus: 15 }, { mqtt: 5_000, payloads: 20_000, http: 20_000, commands: 10_000, sam: 100, modbus: 600 });
 const WARM_UP = { mqtt: 20, payloads: 30, http: 30, commands: 20, sam: 1, modbus: 3 };
 const MQTT_RUNS = bySize(300, 10_000);
 
@@ -55,7 +55,7 @@ beforeAll(async () => {
   gw = await gatewayProcess({
     upstream: { url: upstream.url },
     readers: [{ id: 'reader-desk1', transport: 'serial', path: readerLine.a, desk: 'desk-1' }],
-    modbus: [{ path: modbusLine.a, pollMs: 200, timeoutMs: 100, detectors: [{ address: 1, deviceId: 'smoke-m1', unit: 'U-1' }] }],
+    modbus: [{ path: modbusLine.a, pollMs: 300, timeoutMs: 100, detectors: [{ address: 1, deviceId: 'smoke-m1', unit: 'U-1' }] }],
   });
   await gw.start();
   const add = async (kind: string, id: string) => ((await gw.cli(['device', 'add', '--kind', kind, '--id', id])) as Provisioned[])[0]!;
