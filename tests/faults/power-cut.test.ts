@@ -16,9 +16,11 @@ import { LoadGenerator } from '../../firmware-sim/load.ts';
 const KILLS = bySize(8, 50);
 
 let scene: FaultScene | undefined;
+let stopTraffic: (() => Promise<unknown>) | undefined;
 afterEach(async () => {
+  await stopTraffic?.();
   await scene?.destroy();
-  scene = undefined;
+  scene = stopTraffic = undefined;
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,6 +92,7 @@ describe('power cut: SIGKILL of the gateway', () => {
     const checkins = new CheckinLoop(s.gw, s.desk);
     load.start();
     checkins.start();
+    stopTraffic = () => Promise.all([load.stop(), checkins.stop()]);
     const integrity: unknown[] = [];
     const lateAfterRestart: number[] = [];
 
@@ -121,8 +124,8 @@ describe('power cut: SIGKILL of the gateway', () => {
       }
     }
     await sleep(500);
-    await load.stop();
-    await checkins.stop();
+    await stopTraffic();
+    stopTraffic = undefined;
     const stays = expectCheckinsWhole(dbFile(s), Buffer.from(s.gw.env.MENWEI_DATA_KEY!, 'hex'));
     const accepted = checkins.accepted().map((o) => o.stayId!);
     // Every stay on disk, a 201 or one whose reply the crash cut, is registered upstream.

@@ -9,8 +9,8 @@
 // had already deleted those rows, as invariant 3 says it must. So a tap between the two
 // (tests/helpers/puback-tap.ts) records every PUBACK, and the test holds the gateway to
 // "everything promised was PUBACKed or arrived" and reports Mosquitto's own losses
-// beside it. SIGTERM flaps (Mosquitto saves on the way out) and the long outage, stopped
-// with SIGTERM, must lose nothing at all.
+// beside it. The long outage ends with SIGTERM (Mosquitto saves on the way out), so
+// there nothing at all may be missing upstream.
 import { afterEach, describe, expect, it } from 'vitest';
 import { awaitDelivery, blame, delivery, faultScene, type FaultScene, type Promised } from '../helpers/fault-scene.ts';
 import { CheckinLoop } from '../helpers/front-desk.ts';
