@@ -33,7 +33,7 @@ const DRAIN_POLL_MS = 10;
  * 64 events while a backlog drains (issue 8 §3); a mark that comes later only means more
  * events are sent again after a crash, which invariant 3 allows.
  */
-const ACK_FLUSH_MS = 50;
+const ACK_FLUSH_MS = 20;
 const ACK_BATCH_MAX = 4096;
 
 export type ForwarderState = 'connected' | 'down' | 'stalled' | 'none';
