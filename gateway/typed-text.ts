@@ -9,8 +9,8 @@ const UNIT_CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** An ID number, a phone or a card number is no identifier of ours. */
 const LONG_DIGITS = /\d{11}/;
 
-export const NOT_AN_IDENTIFIER = '[not an identifier]';
-export const UNKNOWN_IDENTIFIER = '[unknown]';
+const NOT_AN_IDENTIFIER = '[not an identifier]';
+const UNKNOWN_IDENTIFIER = '[unknown]';
 
 /** `text` if it names something we know; a placeholder otherwise (staff ids, CHECKIN.md audit). */
 export function knownOr(text: string, known: boolean): string {

@@ -31,6 +31,8 @@ export function readablePassword(): string {
 export class StaffStore {
   private readonly tokenCheck;
   private readonly sessionCheck;
+  private readonly anyStaff;
+  private readonly activeStaff;
   private dummyHash: string | undefined;
 
   constructor(private readonly db: Db, private readonly badgeKey: Buffer | null) {
@@ -42,16 +44,18 @@ export class StaffStore {
       `SELECT x.staff_id AS staffId, x.csrf_sha256 AS csrfSha256 FROM sessions x JOIN staff s ON s.id = x.staff_id
        WHERE x.session_sha256 = ? AND x.revoked = 0 AND x.expires_at > ? AND s.disabled = 0`,
     );
+    this.anyStaff = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM staff WHERE id = ?');
+    this.activeStaff = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM staff WHERE id = ? AND disabled = 0');
   }
 
   /** Any staff id ever added, revoked or not: one that may be repeated in an audit event. */
   exists(id: string): boolean {
-    return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM staff WHERE id = ?').get(id)!.n > 0;
+    return this.anyStaff.get(id)!.n > 0;
   }
 
   /** An active (not revoked, not disabled) staff member (CHECKIN.md 10b STAFF_UNKNOWN). */
   isActive(id: string): boolean {
-    return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM staff WHERE id = ? AND disabled = 0').get(id)!.n > 0;
+    return this.activeStaff.get(id)!.n > 0;
   }
 
   /**
