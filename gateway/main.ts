@@ -8,6 +8,8 @@ import type { Config } from './config/schema.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openDatabase, type Db } from './store/db.ts';
+import { Checkpointer } from './store/checkpointer.ts';
+import { WalSync } from './store/wal-sync.ts';
 import { DeviceRegistry } from './store/devices.ts';
 import { UnitStore } from './store/units.ts';
 import { SqliteOutbox } from './outbox/sqlite-outbox.ts';
@@ -56,6 +58,8 @@ export class Gateway {
   ingest!: DeviceIngest;
   commands!: CommandDispatcher;
   metrics!: GatewayMetrics;
+  private checkpointer?: Checkpointer;
+  private walSync?: WalSync;
   private floodControl!: FloodControl;
   private seqDedupe!: SeqDedupe;
   private upkeep!: GatewayUpkeep;
@@ -105,8 +109,11 @@ export class Gateway {
     this.commit?.flushNow();
     await this.forwarder?.stop();
     await this.http?.close();
+    this.metrics?.close();
     this.outbox?.close();
+    await this.checkpointer?.stop();
     this.db?.close();
+    this.walSync?.close();
     this.logger.info('gateway stopped');
   }
 
@@ -135,6 +142,8 @@ export class Gateway {
   private buildStore(): void {
     mkdirSync(this.config.dataDir, { recursive: true });
     this.db = openDatabase(join(this.config.dataDir, 'menwei.db'));
+    this.walSync = new WalSync(this.db);
+    this.checkpointer = new Checkpointer(this.db, this.logger.child({ component: 'checkpointer' }));
     this.outbox = new SqliteOutbox(this.db, {
       gatewayId: this.config.gatewayId,
       bootId: this.bootId,
@@ -145,6 +154,7 @@ export class Gateway {
       // Drops inside a transaction that rolls back (a full disk) did not happen.
       onDrop: (info) => this.tentativeDrops.push(info),
       sealer: { seal: (plain) => seal(this.dataKey, plain), open: (sealed) => open(this.dataKey, sealed) },
+      awaitSync: true,
     });
     this.floodControl = new FloodControl(this.clock);
     this.commit = new GroupCommit(this.db, {
@@ -152,11 +162,15 @@ export class Gateway {
       flood: this.floodControl,
       clock: this.clock,
       logger: this.logger.child({ component: 'commit' }),
-      onCommitted: (urgent) => {
-        for (const drop of this.tentativeDrops.splice(0)) this.upkeep?.recordDrop(drop);
+      durability: this.walSync,
+      onTransaction: (committed) => {
+        const drops = this.tentativeDrops.splice(0);
+        if (committed) for (const drop of drops) this.upkeep?.recordDrop(drop);
+      },
+      onDurable: (urgent, throughSeq) => {
+        if (throughSeq !== undefined) this.outbox.synced(throughSeq);
         this.forwarder?.wake(urgent);
       },
-      onRolledBack: () => void this.tentativeDrops.splice(0),
       onStorageState: (failing, err) => this.upkeep?.storageState(failing, err),
     });
     this.registry = new DeviceRegistry(this.db);

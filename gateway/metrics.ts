@@ -1,5 +1,6 @@
 // Prometheus metrics (issue 3 Operability). One registry per gateway, no globals, so
 // tests can build several gateways in one process. Gauges are read at scrape time.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Outbox } from './outbox/outbox.ts';
 import type { Presence } from './ingest/presence.ts';
@@ -21,6 +22,7 @@ export class GatewayMetrics {
   readonly serialErrors: Counter;
   readonly mqttErrors: Counter;
   readonly httpErrors: Counter;
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 1 });
 
   constructor(sources: MetricsSources) {
     const r = this.registry;
@@ -36,6 +38,28 @@ export class GatewayMetrics {
     this.mqttErrors = new Counter({ name: 'menwei_mqtt_errors_total', help: 'MQTT connections closed for a malformed or out-of-order packet, before or after CONNECT', labelNames: ['stage'], registers: [r] });
     this.outboxGauges(sources.outbox);
     this.deviceGauges(sources);
+    this.loopGauge();
+  }
+
+  close(): void {
+    this.loopDelay.disable();
+  }
+
+  /**
+   * How long callbacks waited for the event loop since the last scrape: every device,
+   * request and alarm waits this long before Menwei even reads it (issue 8).
+   */
+  private loopGauge(): void {
+    const delay = this.loopDelay;
+    delay.enable();
+    new Gauge({
+      name: 'menwei_event_loop_delay_seconds', help: 'Event-loop delay since the last scrape, by quantile (1 = max)', labelNames: ['quantile'], registers: [this.registry],
+      collect() {
+        for (const q of [0.5, 0.99]) this.set({ quantile: String(q) }, delay.percentile(q * 100) / 1e9);
+        this.set({ quantile: '1' }, delay.max / 1e9);
+        delay.reset();
+      },
+    });
   }
 
   private outboxGauges(outbox: Outbox): void {

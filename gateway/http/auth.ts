@@ -117,9 +117,10 @@ export class StaffAuth {
   }
 
   /** POST /api/logout: ends the cookie's session (a Bearer token stays valid until revoked). */
-  private logout(req: FastifyRequest, reply: FastifyReply): { ok: true } {
+  private async logout(req: FastifyRequest, reply: FastifyReply): Promise<{ ok: true }> {
     const sessionId = cookieValue(req.headers.cookie, SESSION_COOKIE);
-    if (req.staff?.via === 'session' && sessionId !== undefined) this.deps.store.endSession(sessionId);
+    // Through the group commit, so the reply follows the fsync (store/wal-sync.ts).
+    if (req.staff?.via === 'session' && sessionId !== undefined) await this.deps.transact(() => this.deps.store.endSession(sessionId));
     reply.header('set-cookie', this.cookie('', 0));
     return { ok: true };
   }

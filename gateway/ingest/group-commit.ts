@@ -1,10 +1,11 @@
 // Ack after commit, with group commit (ARCHITECTURE.md invariant 2 and the aedes notes).
 // Work submitted while a commit is pending joins the next transaction, and the events it
-// emits are appended to the outbox in one call at the end of it. When the transaction
-// commits, the submitters are released in arrival order (one FIFO keeps PUBACK order) and
-// their after-commit effects run. A full or failing disk withholds the releases and
-// retries for at most `withholdMs`, then rejects them so the broker closes those
-// connections (invariant 5). Whatever does not commit has its memory changes undone.
+// emits are appended to the outbox in one call at the end of it. Once the transaction is
+// on disk (release-after-sync.ts), the submitters are released in arrival order (one FIFO
+// keeps PUBACK order) and their after-commit effects run. A full or failing disk
+// withholds the releases and retries for at most `withholdMs`, then rejects them so the
+// broker closes those connections (invariant 5). Whatever does not commit has its memory
+// changes undone.
 import type { Db } from '../store/db.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
@@ -12,6 +13,8 @@ import type { Outbox } from '../outbox/outbox.ts';
 import type { FloodControl } from '../flood.ts';
 import { TxScope, type Tx } from './tx.ts';
 import { isUrgent } from '../../protocol/upstream.ts';
+import { durableOnCommit, type Durability } from '../store/wal-sync.ts';
+import { ReleaseAfterSync, type CommittedBatch } from './release-after-sync.ts';
 
 type Pending = {
   work: (tx: Tx) => unknown;
@@ -21,19 +24,29 @@ type Pending = {
 };
 
 type Outcome = { ok: true; value: unknown; scope: TxScope } | { ok: false; err: unknown };
+/** What one transaction did: an outcome per piece of work, and the last outbox seq written. */
+type BatchResult = { outcomes: Outcome[]; throughSeq: number | undefined };
 
 export type GroupCommitOptions = {
   outbox: Outbox;
   flood: FloodControl;
   clock: Clock;
   logger: Logger;
+  /** Makes a commit durable; by default the connection's COMMIT already is (synchronous=FULL). */
+  durability?: Durability;
   maxBatch?: number;
   withholdMs?: number;
   retryMs?: number;
-  /** Called after every successful commit (the forwarder's wake-up); `urgent` if it holds an urgent event. */
-  onCommitted?: (urgent: boolean) => void;
-  /** Called when a batch's transaction rolled back: what it reported did not happen. */
-  onRolledBack?: () => void;
+  /**
+   * Called after each transaction, before its fsync: if it rolled back, what it reported
+   * (outbox drops) did not happen.
+   */
+  onTransaction?: (committed: boolean) => void;
+  /**
+   * Called once each commit is durable (the forwarder's wake-up): `urgent` if it holds an
+   * urgent event, `throughSeq` the last outbox seq it wrote, if it wrote any.
+   */
+  onDurable?: (urgent: boolean, throughSeq: number | undefined) => void;
   /** Told when the store starts or stops refusing writes (health, `gateway/disk_full`). */
   onStorageState?: (failing: boolean, err?: unknown) => void;
 };
@@ -49,16 +62,26 @@ class WorkFailed extends Error {}
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
-  private failing = false;
+  /** The store refuses transactions, or the fsync fails (`release`). */
+  private readonly failing = { store: false, sync: false };
   private readonly maxBatch: number;
   private readonly withholdMs: number;
   private readonly retryMs: number;
   private batches = 0;
+  private readonly release: ReleaseAfterSync;
 
   constructor(private readonly db: Db, private readonly opts: GroupCommitOptions) {
     this.maxBatch = opts.maxBatch ?? 2000;
     this.withholdMs = opts.withholdMs ?? 10_000;
     this.retryMs = opts.retryMs ?? 250;
+    this.release = new ReleaseAfterSync({
+      durability: opts.durability ?? durableOnCommit,
+      clock: opts.clock,
+      logger: opts.logger,
+      withholdMs: this.withholdMs,
+      retryMs: this.retryMs,
+      onSyncState: (failing, err) => this.setFailing('sync', failing, err),
+    });
   }
 
   /** Runs `work` inside the next shared transaction; resolves with its result once committed. */
@@ -70,16 +93,17 @@ export class GroupCommit {
   }
 
   get storageFailing(): boolean {
-    return this.failing;
+    return this.failing.store || this.failing.sync;
   }
 
   get committedBatches(): number {
     return this.batches;
   }
 
-  /** Commits whatever is queued now; used at shutdown so in-flight commits finish. */
+  /** Commits whatever is queued now and syncs it; used at shutdown so in-flight commits finish. */
   flushNow(): void {
     while (this.queue.length > 0 && this.commitBatch()) { /* drain */ }
+    this.release.flushNow();
   }
 
   private schedule(delayMs: number): void {
@@ -99,40 +123,45 @@ export class GroupCommit {
   private commitBatch(): boolean {
     const batch = this.queue.slice(0, this.maxBatch);
     if (batch.length === 0) return true;
-    let outcomes: Outcome[];
+    let result: BatchResult;
     try {
-      outcomes = this.runBatch(batch, false);
+      result = this.runBatch(batch, false);
     } catch (err) {
       if (!(err instanceof WorkFailed)) return this.onStoreFailure(err);
       // A piece of work threw: run the batch again with a savepoint per piece, so only
       // that piece is rolled back.
       try {
-        outcomes = this.runBatch(batch, true);
+        result = this.runBatch(batch, true);
       } catch (retryErr) {
         return this.onStoreFailure(retryErr);
       }
     }
     this.queue.splice(0, batch.length);
     this.batches++;
-    if (this.failing) this.setFailing(false);
-    this.release(batch, outcomes);
-    this.opts.onCommitted?.(outcomes.some((o) => o.ok && o.scope.events.some((e) => isUrgent(e.class))));
+    this.setFailing('store', false);
+    this.opts.onTransaction?.(true);
+    const { outcomes, throughSeq } = result;
+    const urgent = outcomes.some((o) => o.ok && o.scope.events.some((e) => isUrgent(e.class)));
+    this.release.add({
+      releases: batch.map((item, i) => this.releaseOf(item, outcomes[i]!)),
+      onDurable: () => this.opts.onDurable?.(urgent, throughSeq),
+    });
     return true;
   }
 
   /** One transaction: every piece of work, then one outbox append for all their events. */
-  private runBatch(batch: Pending[], isolate: boolean): Outcome[] {
+  private runBatch(batch: Pending[], isolate: boolean): BatchResult {
     const outcomes: Outcome[] = [];
     try {
-      this.db.transaction(() => {
+      const throughSeq = this.db.transaction(() => {
         for (const item of batch) outcomes.push(isolate ? this.runIsolated(item) : this.run(item));
         const events = outcomes.flatMap((o) => (o.ok ? o.scope.events : []));
-        if (events.length > 0) this.opts.outbox.append(events);
+        return events.length > 0 ? this.opts.outbox.append(events).at(-1)?.seq : undefined;
       })();
-      return outcomes;
+      return { outcomes, throughSeq };
     } catch (err) {
       for (const o of outcomes.reverse()) if (o.ok) o.scope.rollback();
-      this.opts.onRolledBack?.();
+      this.opts.onTransaction?.(false);
       throw err;
     }
   }
@@ -159,24 +188,27 @@ export class GroupCommit {
     }
   }
 
-  private release(batch: Pending[], outcomes: Outcome[]): void {
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (!outcome.ok) return item.reject(outcome.err);
-      for (const effect of outcome.scope.effects) {
-        try {
-          effect();
-        } catch (err) {
-          this.opts.logger.error({ err }, 'after-commit effect failed');
+  private releaseOf(item: Pending, outcome: Outcome): CommittedBatch['releases'][number] {
+    return {
+      submittedMono: item.submittedMono,
+      reject: item.reject,
+      release: () => {
+        if (!outcome.ok) return item.reject(outcome.err);
+        for (const effect of outcome.scope.effects) {
+          try {
+            effect();
+          } catch (err) {
+            this.opts.logger.error({ err }, 'after-commit effect failed');
+          }
         }
-      }
-      item.resolve(outcome.value);
-    });
+        item.resolve(outcome.value);
+      },
+    };
   }
 
   private onStoreFailure(err: unknown): false {
     if (!isStorageFailure(err)) this.opts.logger.error({ err }, 'commit failed');
-    if (!this.failing) this.setFailing(true, err);
+    this.setFailing('store', true, err);
     const now = this.opts.clock.monotonic();
     const expired = this.queue.filter((p) => now - p.submittedMono >= this.withholdMs);
     this.queue = this.queue.filter((p) => now - p.submittedMono < this.withholdMs);
@@ -185,8 +217,9 @@ export class GroupCommit {
     return false;
   }
 
-  private setFailing(failing: boolean, err?: unknown): void {
-    this.failing = failing;
-    this.opts.onStorageState?.(failing, err);
+  private setFailing(cause: keyof GroupCommit['failing'], failing: boolean, err?: unknown): void {
+    const before = this.storageFailing;
+    this.failing[cause] = failing;
+    if (this.storageFailing !== before) this.opts.onStorageState?.(this.storageFailing, err);
   }
 }

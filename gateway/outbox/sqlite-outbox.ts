@@ -6,6 +6,7 @@
 // the same file (the CLI) cannot collide on seq.
 import { monotonicFactory } from 'ulid';
 import type { Clock } from '../clock.ts';
+import { pooledRandom } from '../crypto.ts';
 import type { Db } from '../store/db.ts';
 import { EVENT_CLASSES, EVENT_CLASS_NAMES, type EventClass } from '../../protocol/upstream.ts';
 import { upstreamTopic } from '../../protocol/topics.ts';
@@ -22,7 +23,7 @@ export type SqliteOutboxOptions = {
   deliveredRetentionMs: number;
   /** Undelivered device and audit events older than this (uptime clock) are expired. */
   maxAgeMs?: number;
-  /** ULID source; defaults to ulid's monotonic factory seeded with clock.now(). */
+  /** ULID source; defaults to ulid's monotonic factory at clock.now(), on the pooled CSPRNG. */
   newId?: () => string;
   /**
    * Seals the payloads of classes that carry full personal data (`registration`: the
@@ -37,6 +38,13 @@ export type SqliteOutboxOptions = {
    * back, the reported drop did not happen.
    */
   onDrop?: (info: DropInfo) => void;
+  /**
+   * The connection commits without an fsync and the caller syncs the WAL itself
+   * (store/wal-sync.ts): take() then hands out only events up to the seq last passed to
+   * synced(). An event sent upstream and then lost in a power cut would see its seq
+   * reused by another event.
+   */
+  awaitSync?: boolean;
 };
 
 type Drops = Map<EventClass, { count: number; bytes: number }>;
@@ -86,7 +94,7 @@ function total(drops: Drops): number {
 }
 
 function prepare(db: Db) {
-  const pendingRow = 'FROM outbox WHERE class = ? AND deliveredUptimeMs IS NULL AND seq > ? ORDER BY seq LIMIT ?';
+  const pendingRow = 'FROM outbox WHERE class = ? AND deliveredUptimeMs IS NULL AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?';
   return {
     head: db.prepare<[], { lastSeq: number; pendingBytes: number }>(
       `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0) AS lastSeq,
@@ -97,7 +105,7 @@ function prepare(db: Db) {
     oldestDroppable: db.prepare<[], { seq: number; class: EventClass; bytes: number }>(
       'SELECT seq, class, bytes FROM outbox WHERE deliveredUptimeMs IS NULL AND droppable = 1 ORDER BY seq LIMIT 64'),
     remove: db.prepare<[number], void>('DELETE FROM outbox WHERE seq = ?'),
-    pending: db.prepare<[string, number, number], Row>(`SELECT seq, eventId, class, topic, payload ${pendingRow}`),
+    pending: db.prepare<[string, number, number, number], Row>(`SELECT seq, eventId, class, topic, payload ${pendingRow}`),
     // One statement for a whole batch of PUBACKs; RETURNING gives the bytes to un-count.
     deliver: db.prepare<[number, string], { bytes: number }>(
       `UPDATE outbox SET deliveredUptimeMs = ? WHERE seq IN (SELECT value FROM json_each(?)) AND deliveredUptimeMs IS NULL
@@ -125,6 +133,10 @@ export class SqliteOutbox implements Outbox {
   private readonly cursors = new Map<EventClass, number>();
   /** Classes with nothing past their cursor, as last seen; only a hint to skip queries. */
   private readonly drained = new Set<EventClass>();
+  /** The last seq appended per class, so a class is not taken for drained before its events are synced. */
+  private readonly lastAppended = new Map<EventClass, number>();
+  /** take() hands out nothing past this seq (`awaitSync`). */
+  private syncedThrough: number;
   private readonly uptimeBase: number;
   private readonly monotonicAtStart: number;
   private readonly appendTx: (events: readonly NewEvent[]) => { written: PendingEvent[]; drops: Drops };
@@ -133,12 +145,13 @@ export class SqliteOutbox implements Outbox {
 
   constructor(db: Db, private readonly opts: SqliteOutboxOptions) {
     this.sql = prepare(db);
-    const ulid = monotonicFactory();
+    const ulid = monotonicFactory(pooledRandom);
     this.newId = opts.newId ?? (() => ulid(opts.clock.now()));
     // ARCHITECTURE.md invariant 6: ages count on an uptime clock that survives restarts and
     // ignores wall-clock jumps: the persisted base plus monotonic time since construction.
     this.uptimeBase = Number(this.sql.readUptime.get(UPTIME_KEY)?.value ?? 0);
     this.monotonicAtStart = opts.clock.monotonic();
+    this.syncedThrough = opts.awaitSync ? (this.sql.head.get()?.lastSeq ?? 0) : Number.MAX_SAFE_INTEGER;
     // Nested inside the caller's transaction these become savepoints (group commit).
     this.appendTx = db.transaction((events: readonly NewEvent[]) => this.write(events));
     this.deliverTx = db.transaction((seqs: readonly number[]) => this.deliver(seqs));
@@ -166,6 +179,11 @@ export class SqliteOutbox implements Outbox {
     const share = shareByWeight(candidates.map(([c, rows]) => [c, rows.length]), left);
     for (const [c, rows] of candidates) taken.push(...this.handOut(c, rows, share.get(c) ?? 0));
     return taken;
+  }
+
+  /** Everything up to `seq` is on disk and may be sent (`awaitSync`). */
+  synced(seq: number): void {
+    this.syncedThrough = Math.max(this.syncedThrough, seq);
   }
 
   rewind(): void {
@@ -250,6 +268,7 @@ export class SqliteOutbox implements Outbox {
       }
       seq += 1;
       this.drained.delete(event.class);
+      this.lastAppended.set(event.class, seq);
       this.sql.insert.run(seq, e.eventId, e.class, priority, droppable ? 1 : 0, e.topic, this.atRest(e.class, e.payload), bytes, now, uptime);
       budget.pending += bytes;
       written.push(e);
@@ -295,8 +314,8 @@ export class SqliteOutbox implements Outbox {
    */
   private peek(eventClass: EventClass, limit: number): Row[] {
     if (limit <= 0) return [];
-    const rows = this.sql.pending.all(eventClass, this.cursors.get(eventClass) ?? 0, limit);
-    if (rows.length === 0) this.drained.add(eventClass);
+    const rows = this.sql.pending.all(eventClass, this.cursors.get(eventClass) ?? 0, this.syncedThrough, limit);
+    if (rows.length === 0 && (this.lastAppended.get(eventClass) ?? 0) <= this.syncedThrough) this.drained.add(eventClass);
     return rows;
   }
 

@@ -120,6 +120,22 @@ describe('health and metrics (INTERFACES.md)', () => {
     await device.endAsync();
   });
 
+  it('reports the event-loop delay since the last scrape', async () => {
+    const tg = await startTestGateway();
+    gw = tg;
+    const maxDelay = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${tg.ports.http}/metrics`)).text();
+      return Number(/^menwei_event_loop_delay_seconds\{quantile="1"\} (\S+)$/m.exec(text)?.[1]);
+    };
+    await maxDelay();
+    const blockedUntil = Date.now() + 80; // the gateway shares this test's event loop
+    while (Date.now() < blockedUntil) { /* a callback that hogs the loop */ }
+    await new Promise((r) => setTimeout(r, 5));
+    const blocked = await maxDelay();
+    expect(blocked).toBeGreaterThanOrEqual(0.07);
+    expect(await maxDelay()).toBeLessThan(blocked); // reset by the scrape
+  });
+
   it('lets an admin account subscribe to menwei/#, and closes it when it publishes', async () => {
     gw = await startTestGateway();
     const admin = gw.gateway.registry.addAdmin('console-1', Date.now());

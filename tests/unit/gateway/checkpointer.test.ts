@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../../gateway/store/db.ts';
+import { Checkpointer } from '../../../gateway/store/checkpointer.ts';
+import { createLogger } from '../../../gateway/logger.ts';
+
+const logger = createLogger({ level: 'silent' });
+const dirs: string[] = [];
+const dbs: Db[] = [];
+
+function fileDb(): { db: Db; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'menwei-ckpt-'));
+  dirs.push(dir);
+  const file = join(dir, 'menwei.db');
+  const db = openDatabase(file);
+  db.exec('CREATE TABLE t (v BLOB)');
+  dbs.push(db);
+  return { db, file };
+}
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+afterEach(() => {
+  for (const db of dbs.splice(0)) if (db.open) db.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('WAL checkpoints off the event loop (ARCHITECTURE.md "SQLite")', () => {
+  it('copies committed pages into the database file while the connection never checkpoints itself', async () => {
+    const { db, file } = fileDb();
+    const checkpointer = new Checkpointer(db, logger, 10);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const before = statSync(file).size;
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    for (let i = 0; i < 100; i++) insert.run(Buffer.alloc(40_000, i)); // about 1,000 pages
+    await until(() => statSync(file).size > before + 3_000_000);
+    await checkpointer.stop();
+  });
+
+  it('lets the connection checkpoint by itself again when the thread cannot run', async () => {
+    const { db, file } = fileDb();
+    const checkpointer = new Checkpointer(db, logger, 10);
+    rmSync(file); // the thread opens the file by name, and it is gone
+    await until(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1000);
+    await checkpointer.stop();
+  });
+});

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../../gateway/ingest/group-commit.ts';
+import { FakeClock } from '../../../gateway/clock.ts';
+import { createLogger } from '../../../gateway/logger.ts';
+import { openDatabase } from '../../../gateway/store/db.ts';
+import { SqliteOutbox } from '../../../gateway/outbox/sqlite-outbox.ts';
+import { FloodControl } from '../../../gateway/flood.ts';
+import type { Durability } from '../../../gateway/store/wal-sync.ts';
+
+/** An fsync that finishes when the test says so. */
+class ManualSync implements Durability {
+  readonly pending: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  blockingSyncs = 0;
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
+  }
+  syncNow(): void {
+    this.blockingSyncs++;
+  }
+  finish(): void {
+    this.pending.shift()!.resolve();
+  }
+  fail(): void {
+    this.pending.shift()!.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+  }
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+function setup() {
+  const db = openDatabase(':memory:');
+  const clock = new FakeClock();
+  const durability = new ManualSync();
+  const durable: Array<{ urgent: boolean; throughSeq: number | undefined }> = [];
+  const states: boolean[] = [];
+  const outbox = new SqliteOutbox(db, { gatewayId: 'gw-test', bootId: 'b', clock, maxBytes: 1 << 30, deliveredRetentionMs: 0 });
+  const commit = new GroupCommit(db, {
+    outbox, flood: new FloodControl(clock), clock, logger: createLogger({ level: 'silent' }), durability, retryMs: 5, withholdMs: 10_000,
+    onDurable: (urgent, throughSeq) => durable.push({ urgent, throughSeq }),
+    onStorageState: (failing) => states.push(failing),
+  });
+  const released: string[] = [];
+  const submit = (name: string, cls: 'alarm' | 'device' = 'device') =>
+    commit.submit((tx) => tx.emit({ class: cls, type: name, data: {} })).then(() => released.push(name));
+  return { commit, durability, durable, states, released, submit, clock };
+}
+
+describe('releases after the fsync (ARCHITECTURE.md invariant 2, store/wal-sync.ts)', () => {
+  it('releases nothing and wakes nobody before the fsync returns', async () => {
+    const { commit, durability, durable, released, submit } = setup();
+    void submit('a', 'alarm');
+    await turn();
+    expect(commit.committedBatches).toBe(1);
+    expect(released).toEqual([]);
+    expect(durable).toEqual([]);
+    durability.finish();
+    await turn();
+    expect(released).toEqual(['a']);
+    expect(durable).toEqual([{ urgent: true, throughSeq: 1 }]);
+  });
+
+  it('keeps committing during fsyncs, runs two at once, and releases in commit order', async () => {
+    const { commit, durability, durable, released, submit } = setup();
+    for (const name of ['a', 'b', 'c']) {
+      void submit(name);
+      await turn();
+    }
+    expect(commit.committedBatches).toBe(3);
+    expect(durability.pending).toHaveLength(2); // c waits for a free slot
+    durability.finish();
+    await turn();
+    expect(released).toEqual(['a']);
+    expect(durability.pending).toHaveLength(2); // c's fsync started
+    durability.finish();
+    durability.finish();
+    await turn();
+    expect(released).toEqual(['a', 'b', 'c']);
+    expect(durable.map((d) => d.throughSeq)).toEqual([1, 2, 3]);
+  });
+
+  it('releases, when a later fsync returns first, what the earlier one covers too', async () => {
+    const { durability, released, submit } = setup();
+    void submit('a');
+    await turn();
+    void submit('b');
+    await turn();
+    durability.pending.pop()!.resolve(); // b's fsync: it flushed a's pages as well
+    await turn();
+    expect(released).toEqual(['a', 'b']);
+    durability.finish();
+    await turn();
+    expect(released).toEqual(['a', 'b']);
+  });
+
+  it('withholds releases while the fsync fails, and releases them once it succeeds', async () => {
+    const { commit, durability, released, states, submit } = setup();
+    void submit('a');
+    await turn();
+    durability.fail();
+    await turn();
+    expect(commit.storageFailing).toBe(true);
+    await new Promise((r) => setTimeout(r, 20)); // the retry
+    expect(released).toEqual([]);
+    durability.finish();
+    await turn();
+    expect(released).toEqual(['a']);
+    expect(states).toEqual([true, false]);
+  });
+
+  it('gives up on a release withheld for 10 s by failing fsyncs', async () => {
+    const { durability, clock, commit } = setup();
+    const outcome = commit.submit(() => 'x').then(() => 'released', (err: { code?: string }) => err.code);
+    await turn();
+    clock.advance(10_000);
+    durability.fail();
+    expect(await outcome).toBe('EIO');
+  });
+
+  it('at shutdown, syncs once blocking and releases everything committed', async () => {
+    const { commit, durability, released, submit } = setup();
+    void submit('a');
+    await turn();
+    void submit('b');
+    commit.flushNow();
+    await turn();
+    expect(durability.blockingSyncs).toBe(1);
+    expect(released).toEqual(['a', 'b']);
+    durability.finish(); // the fsync that was running: nothing is released twice
+    await turn();
+    expect(released).toEqual(['a', 'b']);
+  });
+});
