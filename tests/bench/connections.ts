@@ -50,7 +50,8 @@ export type ConnectionsResult = { rssBefore: number; steps: Array<{ devices: num
  * process for both sizes also gives the marginal cost between them, which is free of the
  * one-off growth (V8's young generation, libuv pools) that the first connections pay.
  */
-export async function measureConnections(start: (upstreamUrl: string, count: number) => Promise<System>, sizes: readonly number[]): Promise<ConnectionsResult> {
+export async function measureConnections(start: (upstreamUrl: string, count: number) => Promise<System>, sizes: readonly number[], settleMs = SETTLE_MS): Promise<ConnectionsResult> {
+  const settle = () => new Promise((r) => setTimeout(r, settleMs));
   const upstream = await startMosquitto();
   const largest = sizes.at(-1)!;
   const system = await start(upstream.url, largest);
@@ -76,25 +77,25 @@ export async function measureConnections(start: (upstreamUrl: string, count: num
   }
 }
 
-const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
 /** Issue 8 §5: RSS per idle device, Menwei against bare aedes, at two fleet sizes. */
 export const connectionsBench: Benchmark = {
   name: 'connections',
   async run({ quick, runs }) {
     const sizes = quick ? [300, 1_000] : [2_000, 10_000];
+    const settleMs = quick ? 1_000 : SETTLE_MS;
     const a: ConnectionsResult[] = [];
     const b: ConnectionsResult[] = [];
     for (let i = 0; i < runs; i++) {
-      a.push(await measureConnections(startMenweiLocks, sizes));
-      b.push(await measureConnections(startAedes, sizes));
+      a.push(await measureConnections(startMenweiLocks, sizes, settleMs));
+      b.push(await measureConnections(startAedes, sizes, settleMs));
     }
     const fleet = 'lock-like devices: clean session, keepalive 60 s, will, QoS 1 subscription to their own codes topic, then silent';
     const rows: BenchRow[] = sizes.map((devices, step) => {
       const perA = median(a.map((r) => (r.steps[step]!.rss - r.rssBefore) / devices));
       const perB = median(b.map((r) => (r.steps[step]!.rss - r.rssBefore) / devices));
       return {
-        benchmark: `connections: ${devices} idle ${fleet}; broker VmRSS growth per device, ${SETTLE_MS / 1000} s after connecting (median of ${runs})`,
+        benchmark: `connections: ${devices} idle ${fleet}; broker VmRSS growth per device, ${settleMs / 1000} s after connecting (median of ${runs})`,
         menwei: `${kib(perA)} KiB/device (RSS ${mib(median(a.map((r) => r.rssBefore)))} → ${mib(median(a.map((r) => r.steps[step]!.rss)))} MiB)`,
         baselines: `(b) bare aedes ${kib(perB)} KiB/device (RSS ${mib(median(b.map((r) => r.rssBefore)))} → ${mib(median(b.map((r) => r.steps[step]!.rss)))} MiB)`,
         ratios: `a/b ${round(perA / perB, 2)}`,

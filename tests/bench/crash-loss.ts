@@ -24,6 +24,8 @@ const RESUMED_ACKS = 300;
  * bridge takes some 6 s to reconnect after the outage even when set to retry every second.
  */
 const QUIET_MS = 15_000;
+/** --quick: long enough for the bridge's reconnect while the uplink is up. */
+const QUICK_QUIET_MS = 8_000;
 const SETTLE_MAX_MS = 60_000;
 
 /**
@@ -61,6 +63,7 @@ export async function measureCrashLoss(
   deliveries: Deliveries,
   kills: number,
   outage: boolean,
+  quietMs = QUIET_MS,
 ): Promise<CrashLoss> {
   const upstream = await startMosquitto();
   const system = await start(upstream.url, DEVICES);
@@ -80,7 +83,7 @@ export async function measureCrashLoss(
     await load.stop();
     if (outage) await upstream.restart();
     const acked = [...load.acked];
-    await settle(() => deliveries(platform.messages).delivered, acked);
+    await settle(() => deliveries(platform.messages).delivered, acked, quietMs);
     const { delivered, duplicates } = deliveries(platform.messages);
     return { acked: acked.length, lost: acked.filter((k) => !delivered.has(k)).length, duplicates };
   } finally {
@@ -90,8 +93,8 @@ export async function measureCrashLoss(
   }
 }
 
-/** Waits until every acked event arrived, or until arrivals stop for QUIET_MS. */
-async function settle(delivered: () => Set<string>, acked: readonly string[]): Promise<void> {
+/** Waits until every acked event arrived, or until arrivals stop for `quietMs`. */
+async function settle(delivered: () => Set<string>, acked: readonly string[], quietMs: number): Promise<void> {
   const until = Date.now() + SETTLE_MAX_MS;
   let size = -1;
   let changedAt = Date.now();
@@ -99,7 +102,7 @@ async function settle(delivered: () => Set<string>, acked: readonly string[]): P
     const now = delivered();
     if (acked.every((k) => now.has(k))) return;
     if (now.size !== size) [size, changedAt] = [now.size, Date.now()];
-    else if (Date.now() - changedAt > QUIET_MS) return;
+    else if (Date.now() - changedAt > quietMs) return;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -122,14 +125,16 @@ const SCENARIOS: Scenario[] = [
 export const crashLossBench: Benchmark = {
   name: 'crash-loss',
   async run({ quick, runs }) {
-    const kills = quick ? 3 : 20;
+    // --quick: the uplink-up scenario only, with 2 kills.
+    const kills = quick ? 2 : 20;
+    const quietMs = quick ? QUICK_QUIET_MS : QUIET_MS;
     const rows: BenchRow[] = [];
-    for (const { label, outage } of SCENARIOS) {
+    for (const { label, outage } of quick ? SCENARIOS.slice(0, 1) : SCENARIOS) {
       const menwei: CrashLoss[] = [];
       const bridge: CrashLoss[] = [];
       for (let i = 0; i < runs; i++) {
-        menwei.push(await measureCrashLoss(startMenwei, menweiDeliveries, kills, outage));
-        bridge.push(await measureCrashLoss(startBridge, bridgeDeliveries, kills, outage));
+        menwei.push(await measureCrashLoss(startMenwei, menweiDeliveries, kills, outage, quietMs));
+        bridge.push(await measureCrashLoss(startBridge, bridgeDeliveries, kills, outage, quietMs));
       }
       const [a, c] = [sum(menwei), sum(bridge)];
       rows.push({

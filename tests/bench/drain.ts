@@ -115,8 +115,8 @@ export async function measurePlainDrain(events: number, bytes: number): Promise<
 export const drainBench: Benchmark = {
   name: 'drain',
   async run({ quick, runs }) {
-    const events = quick ? 20_000 : 1_000_000;
-    await measureMenweiDrain(2_000); // warm-up
+    const events = quick ? 10_000 : 1_000_000;
+    await measureMenweiDrain(quick ? 500 : 2_000); // warm-up
     const menwei: DrainResult[] = [];
     const plain: DrainResult[] = [];
     let bytes = 0;

@@ -18,6 +18,8 @@ export type SystemUnderTest = {
   /** The upstream topic a detector's smoke alarms arrive on. */
   alarmFilter(detectorId: string): string;
   pid: () => number | undefined;
+  /** Menwei only: its event-loop delay p50 / p99 in ms since the last call (`/metrics`). */
+  loopDelay?(): Promise<{ p50: number; p99: number }>;
   stop(): Promise<void>;
   /** SIGKILL, like a power cut, then start again on the same data dir and port. */
   crash?(): Promise<void>;
@@ -33,13 +35,19 @@ export async function startMenwei(upstreamUrl: string, deviceCount: number, node
   });
   db.close();
   await gw.start();
-  return { name: 'menwei', brokerUrl: gw.brokerUrl, devices, upstreamFilter: 'menwei/up/#', alarmFilter: () => 'menwei/up/+/alarm/smoke', pid: () => gw.pid(), stop: async () => {
+  return { name: 'menwei', brokerUrl: gw.brokerUrl, devices, upstreamFilter: 'menwei/up/#', alarmFilter: () => 'menwei/up/+/alarm/smoke', pid: () => gw.pid(), loopDelay: () => loopDelay(gw.httpUrl), stop: async () => {
     await gw.stop();
     await gw.destroy();
   }, crash: async () => {
     await gw.kill();
     await gw.start();
   } };
+}
+
+async function loopDelay(httpUrl: string): Promise<{ p50: number; p99: number }> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const ms = (q: string) => 1000 * Number(new RegExp(`^menwei_event_loop_delay_seconds\\{quantile="${q}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+  return { p50: ms('0.5'), p99: ms('0.99') };
 }
 
 export async function startBareAedes(upstreamUrl: string, deviceCount: number): Promise<SystemUnderTest> {
