@@ -82,9 +82,9 @@ export async function measureCheckins(checkins: number, warmUp: number): Promise
 export const checkinLatencyBench: Benchmark = {
   name: 'checkin-latency',
   async run({ quick, runs }) {
-    const checkins = quick ? 20 : 200;
+    const checkins = quick ? 10 : 200;
     const results: CheckinResult[] = [];
-    for (let i = 0; i < runs; i++) results.push(await measureCheckins(checkins, quick ? 5 : 20));
+    for (let i = 0; i < runs; i++) results.push(await measureCheckins(checkins, quick ? 2 : 20));
     const med = (key: keyof Sample): Summary => {
       const all = results.map((r) => r[key]);
       return { p50: median(all.map((s) => s.p50)), p99: median(all.map((s) => s.p99)), max: median(all.map((s) => s.max)), n: checkins * runs };

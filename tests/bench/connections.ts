@@ -82,7 +82,7 @@ export async function measureConnections(start: (upstreamUrl: string, count: num
 export const connectionsBench: Benchmark = {
   name: 'connections',
   async run({ quick, runs }) {
-    const sizes = quick ? [300, 1_000] : [2_000, 10_000];
+    const sizes = quick ? [200, 600] : [2_000, 10_000];
     const settleMs = quick ? 1_000 : SETTLE_MS;
     const a: ConnectionsResult[] = [];
     const b: ConnectionsResult[] = [];
