@@ -24,9 +24,9 @@ export type ReleaseAfterSyncOptions = {
 };
 
 /**
- * fsyncs run at once, on the libuv thread pool (4 threads, shared with crypto and dns).
- * Two let a batch that commits during an fsync start its own at once instead of waiting
- * a whole fsync for its turn.
+ * At most this many fsyncs at once, on the libuv thread pool (4 threads, shared with
+ * crypto and dns). Two let a batch that commits during an fsync start its own at once
+ * instead of waiting a whole fsync for its turn.
  */
 const SYNCS_IN_FLIGHT = 2;
 
