@@ -106,11 +106,12 @@ export class Gateway {
     this.upkeep?.stop();
     for (const feature of [...this.features].reverse()) await feature.stop?.();
     await this.broker?.close();
-    this.commit?.flushNow();
     await this.forwarder?.stop();
     await this.http?.close();
-    this.metrics?.close();
     this.outbox?.close();
+    // Last, so the upstream acks, the requests and the saved uptime above are synced too.
+    this.commit?.flushNow();
+    this.metrics?.close();
     await this.checkpointer?.stop();
     this.db?.close();
     this.walSync?.close();

@@ -4,8 +4,8 @@
 // on disk (release-after-sync.ts), the submitters are released in arrival order (one FIFO
 // keeps PUBACK order) and their after-commit effects run. A full or failing disk
 // withholds the releases and retries for at most `withholdMs`, then rejects them so the
-// broker closes those connections (invariant 5). Whatever does not commit has its memory
-// changes undone.
+// broker closes those connections (invariant 5); a failed fsync rejects them at once and
+// for good. Whatever does not commit has its memory changes undone.
 import type { Db } from '../store/db.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
@@ -76,11 +76,8 @@ export class GroupCommit {
     this.retryMs = opts.retryMs ?? 250;
     this.release = new ReleaseAfterSync({
       durability: opts.durability ?? durableOnCommit,
-      clock: opts.clock,
       logger: opts.logger,
-      withholdMs: this.withholdMs,
-      retryMs: this.retryMs,
-      onSyncState: (failing, err) => this.setFailing('sync', failing, err),
+      onSyncFailed: (err) => this.setFailing('sync', true, err),
     });
   }
 
@@ -190,7 +187,6 @@ export class GroupCommit {
 
   private releaseOf(item: Pending, outcome: Outcome): CommittedBatch['releases'][number] {
     return {
-      submittedMono: item.submittedMono,
       reject: item.reject,
       release: () => {
         if (!outcome.ok) return item.reject(outcome.err);

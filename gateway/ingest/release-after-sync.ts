@@ -2,25 +2,21 @@
 // released only once it is on disk. `durability` makes it so (the gateway fsyncs the WAL
 // on the libuv thread pool, store/wal-sync.ts) while the next batches commit. Releases
 // keep commit order, so PUBACKs keep arrival order.
-import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { Durability } from '../store/wal-sync.ts';
 
 /** A committed batch: its submitters' releases, in arrival order. */
 export type CommittedBatch = {
-  releases: Array<{ submittedMono: number; release(): void; reject(err: unknown): void }>;
+  releases: Array<{ release(): void; reject(err: unknown): void }>;
   /** Runs after the releases (the forwarder's wake-up). */
   onDurable(): void;
 };
 
 export type ReleaseAfterSyncOptions = {
   durability: Durability;
-  clock: Clock;
   logger: Logger;
-  withholdMs: number;
-  retryMs: number;
-  /** Told when an fsync fails and when one succeeds again. */
-  onSyncState(failing: boolean, err?: unknown): void;
+  /** Told once, when an fsync fails: from then on the store is failing until a restart. */
+  onSyncFailed(err: unknown): void;
 };
 
 /**
@@ -36,19 +32,29 @@ export class ReleaseAfterSync {
   /** Committed and not yet released, in commit order. */
   private waiting: Waiting[] = [];
   private inFlight = 0;
-  private failing = false;
+  /** The error of the fsync that failed, if one did (see fail()). */
+  private failure: { err: unknown } | null = null;
+  /** After flushNow (shutdown): every batch is synced and released at once. */
+  private closed = false;
 
   constructor(private readonly opts: ReleaseAfterSyncOptions) {}
 
   add(batch: CommittedBatch): void {
+    if (this.failure) return reject([batch], this.failure.err);
     this.waiting.push({ ...batch, covered: false });
-    this.syncNext();
+    if (this.closed) this.flushNow();
+    else this.syncNext();
   }
 
   /** At shutdown: one blocking fsync, then every waiting batch is released. */
   flushNow(): void {
-    if (this.waiting.length === 0) return;
-    this.opts.durability.syncNow();
+    this.closed = true;
+    if (this.failure) return;
+    try {
+      this.opts.durability.syncNow();
+    } catch (err) {
+      return this.fail(err);
+    }
     this.settle(this.waiting.splice(0));
   }
 
@@ -67,22 +73,18 @@ export class ReleaseAfterSync {
     this.opts.durability.sync().then(
       () => {
         this.inFlight--;
+        if (this.closed || this.failure) return;
         this.settle(this.waiting.splice(0, this.waiting.indexOf(last) + 1));
         this.syncNext();
       },
       (err: unknown) => {
         this.inFlight--;
-        for (const b of covered) b.covered = false;
-        this.withhold(err);
+        if (!this.closed) this.fail(err);
       },
     );
   }
 
   private settle(batches: CommittedBatch[]): void {
-    if (batches.length > 0 && this.failing) {
-      this.failing = false;
-      this.opts.onSyncState(false);
-    }
     for (const batch of batches) {
       for (const r of batch.releases) r.release();
       batch.onDurable();
@@ -90,22 +92,23 @@ export class ReleaseAfterSync {
   }
 
   /**
-   * The batches are committed but maybe not on disk. Their releases wait while the fsync
-   * is retried; past `withholdMs` they are rejected without undoing anything, since the
-   * rows are in the file: a device's retry is then an exact duplicate (PROTOCOL.md §1).
+   * Linux reports a failed writeback once and then marks the pages clean, so a later
+   * fsync that succeeds proves nothing about them (PostgreSQL's "fsyncgate"). After a
+   * failed fsync nothing is released again until a restart: what waits and whatever
+   * commits later is rejected (the broker closes those connections, no code is issued,
+   * no command is acknowledged), the forwarder's watermark stays where it was, and
+   * health says the store is failing (invariant 5).
    */
-  private withhold(err: unknown): void {
-    this.opts.logger.error({ err }, 'WAL fsync failed; acks withheld');
-    if (!this.failing) {
-      this.failing = true;
-      this.opts.onSyncState(true, err);
+  private fail(err: unknown): void {
+    if (!this.failure) {
+      this.failure = { err };
+      this.opts.logger.error({ err }, 'WAL fsync failed: nothing is acknowledged until a restart');
+      this.opts.onSyncFailed(err);
     }
-    const now = this.opts.clock.monotonic();
-    for (const batch of this.waiting) {
-      const expired = batch.releases.filter((r) => now - r.submittedMono >= this.opts.withholdMs);
-      for (const r of expired) r.reject(err);
-      batch.releases = batch.releases.filter((r) => !expired.includes(r));
-    }
-    setTimeout(() => this.syncNext(), this.opts.retryMs).unref();
+    reject(this.waiting.splice(0), err);
   }
+}
+
+function reject(batches: readonly CommittedBatch[], err: unknown): void {
+  for (const batch of batches) for (const r of batch.releases) r.reject(err);
 }
