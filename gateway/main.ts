@@ -15,7 +15,7 @@ import { UnitStore } from './store/units.ts';
 import { SqliteOutbox } from './outbox/sqlite-outbox.ts';
 import type { DropInfo, NewEvent } from './outbox/outbox.ts';
 import { deliveryThroughCommit } from './outbox/delivery-through-commit.ts';
-import { GroupCommit } from './ingest/group-commit.ts';
+import { GroupCommit, type SubmitOptions } from './ingest/group-commit.ts';
 import type { Tx } from './ingest/tx.ts';
 import { Presence } from './ingest/presence.ts';
 import { SeqDedupe } from './ingest/dedupe.ts';
@@ -119,8 +119,8 @@ export class Gateway {
   }
 
   /** Runs `fn` inside the next group commit; its after-commit effects run once it is durable. */
-  transact<R>(fn: (tx: Tx) => R): Promise<R> {
-    return this.commit.submit(fn);
+  transact<R>(fn: (tx: Tx) => R, options?: SubmitOptions): Promise<R> {
+    return this.commit.submit(fn, options);
   }
 
   /** Runs the periodic upkeep now (heartbeat timeouts, flood summaries, drop reports). */
@@ -194,10 +194,12 @@ export class Gateway {
     const hooks: BrokerHooks = {
       onMessage: async (device, message, raw, isWill) => {
         const started = this.clock.monotonic();
-        await this.transact((tx) => this.ingest.apply(tx, device, message, raw, isWill));
+        const urgent = this.ingest.isUrgent(message);
+        await this.transact((tx) => this.ingest.apply(tx, device, message, raw, isWill), { urgent, source: device.id });
         this.metrics.ackLatency.observe((this.clock.monotonic() - started) / 1000);
       },
-      onBadMessage: (device, topic, error) => this.transact((tx) => this.ingest.bad(tx, device, topic, error)),
+      // With its source, so a device's urgent message does not overtake it (GroupCommit.nextBatch).
+      onBadMessage: (device, topic, error) => this.transact((tx) => this.ingest.bad(tx, device, topic, error), { source: device.id }),
       onSecurity: (type, source, detail) => {
         this.metrics.security.inc({ type });
         log.warn({ type, source, ...detail }, 'security event');

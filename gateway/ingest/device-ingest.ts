@@ -13,8 +13,12 @@ export type MessageHandler<M extends DeviceMessage = DeviceMessage> = (tx: Tx, d
 
 export type IngestCounters = { duplicates: number; seqConflicts: number; badMessages: number; unhandled: number };
 
+/** Whether a message will emit an urgent-class event, known before its commit runs. */
+export type UrgencyTest<M extends DeviceMessage = DeviceMessage> = (message: M) => boolean;
+
 export class DeviceIngest {
   private readonly handlers = new Map<string, MessageHandler>();
+  private readonly urgency = new Map<string, UrgencyTest>();
   readonly counters: IngestCounters = { duplicates: 0, seqConflicts: 0, badMessages: 0, unhandled: 0 };
 
   constructor(private readonly deps: { presence: Presence; dedupe: SeqDedupe; logger: Logger }) {}
@@ -23,8 +27,17 @@ export class DeviceIngest {
     kind: K,
     channel: C,
     handler: MessageHandler<Extract<DeviceMessage, { kind: K; channel: C }>>,
+    urgent?: UrgencyTest<Extract<DeviceMessage, { kind: K; channel: C }>>,
   ): void {
-    this.handlers.set(`${kind}/${String(channel)}`, handler as MessageHandler);
+    const key = `${kind}/${String(channel)}`;
+    this.handlers.set(key, handler as MessageHandler);
+    if (urgent) this.urgency.set(key, urgent as UrgencyTest);
+    else this.urgency.delete(key);
+  }
+
+  /** The group commit commits urgent messages ahead of the rest (ARCHITECTURE.md invariant 4). */
+  isUrgent(message: DeviceMessage): boolean {
+    return this.urgency.get(`${message.kind}/${message.channel}`)?.(message) ?? false;
   }
 
   /** Runs inside the commit. `raw` is the payload as received, for exact-duplicate checks. */

@@ -16,7 +16,15 @@ import { isUrgent } from '../../protocol/upstream.ts';
 import { durableOnCommit, type Durability } from '../store/wal-sync.ts';
 import { ReleaseAfterSync, type CommittedBatch } from './release-after-sync.ts';
 
-type Pending = {
+/** How a piece of work joins the queue (see GroupCommit.nextBatch). */
+export type SubmitOptions = {
+  /** It will emit an urgent event (a smoke alarm): it commits ahead of the queue. */
+  urgent?: boolean;
+  /** Who submitted it (a device id): its earlier work commits with its urgent work, in order. */
+  source?: string;
+};
+
+type Pending = SubmitOptions & {
   work: (tx: Tx) => unknown;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
@@ -61,6 +69,8 @@ class WorkFailed extends Error {}
 
 export class GroupCommit {
   private queue: Pending[] = [];
+  /** Urgent work in the queue. */
+  private urgentQueued = 0;
   private scheduled = false;
   /** The store refuses transactions, or the fsync fails (`release`). */
   private readonly failing = { store: false, sync: false };
@@ -82,9 +92,10 @@ export class GroupCommit {
   }
 
   /** Runs `work` inside the next shared transaction; resolves with its result once committed. */
-  submit<R>(work: (tx: Tx) => R): Promise<R> {
+  submit<R>(work: (tx: Tx) => R, options: SubmitOptions = {}): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, submittedMono: this.opts.clock.monotonic() });
+      this.queue.push({ ...options, work, resolve: resolve as (v: unknown) => void, reject, submittedMono: this.opts.clock.monotonic() });
+      if (options.urgent) this.urgentQueued++;
       this.schedule(0);
     });
   }
@@ -118,7 +129,7 @@ export class GroupCommit {
 
   /** Returns false when the store refused the batch (it stays queued). */
   private commitBatch(): boolean {
-    const batch = this.queue.slice(0, this.maxBatch);
+    const batch = this.nextBatch();
     if (batch.length === 0) return true;
     let result: BatchResult;
     try {
@@ -133,17 +144,42 @@ export class GroupCommit {
         return this.onStoreFailure(retryErr);
       }
     }
-    this.queue.splice(0, batch.length);
+    this.dequeue(batch);
     this.batches++;
     this.setFailing('store', false);
     this.opts.onTransaction?.(true);
     const { outcomes, throughSeq } = result;
     const urgent = outcomes.some((o) => o.ok && o.scope.events.some((e) => isUrgent(e.class)));
     this.release.add({
+      urgent,
       releases: batch.map((item, i) => this.releaseOf(item, outcomes[i]!)),
       onDurable: () => this.opts.onDurable?.(urgent, throughSeq),
     });
     return true;
+  }
+
+  /**
+   * The queue's head, or, while urgent work waits, only that work and what its sources
+   * submitted before it: under load an alarm then commits in a small transaction with an
+   * fsync of its own instead of after a batch of ordinary events (ARCHITECTURE.md
+   * invariant 4). A source's work keeps its order, so a device's PUBACKs do too
+   * [MQTT-4.6.0-2]; the rest commits in the next turn.
+   */
+  private nextBatch(): Pending[] {
+    if (this.urgentQueued === 0) return this.queue.slice(0, this.maxBatch);
+    const lastUrgent = new Map<string | undefined, number>();
+    this.queue.forEach((p, i) => p.urgent && lastUrgent.set(p.source, i));
+    const ahead = this.queue.filter((p, i) => p.urgent || (p.source !== undefined && i < (lastUrgent.get(p.source) ?? -1)));
+    return ahead.slice(0, this.maxBatch);
+  }
+
+  private dequeue(batch: readonly Pending[]): void {
+    for (const p of batch) if (p.urgent) this.urgentQueued--;
+    if (this.queue[batch.length - 1] === batch.at(-1)) this.queue.splice(0, batch.length);
+    else {
+      const taken = new Set(batch);
+      this.queue = this.queue.filter((p) => !taken.has(p));
+    }
   }
 
   /** One transaction: every piece of work, then one outbox append for all their events. */
@@ -207,7 +243,7 @@ export class GroupCommit {
     this.setFailing('store', true, err);
     const now = this.opts.clock.monotonic();
     const expired = this.queue.filter((p) => now - p.submittedMono >= this.withholdMs);
-    this.queue = this.queue.filter((p) => now - p.submittedMono < this.withholdMs);
+    this.dequeue(expired);
     for (const p of expired) p.reject(err);
     if (this.queue.length > 0) this.schedule(this.retryMs);
     return false;

@@ -7,6 +7,8 @@ import type { Durability } from '../store/wal-sync.ts';
 
 /** A committed batch: its submitters' releases, in arrival order. */
 export type CommittedBatch = {
+  /** Holds an urgent event: its fsync starts at once, even with SYNCS_IN_FLIGHT running. */
+  urgent?: boolean;
   releases: Array<{ release(): void; reject(err: unknown): void }>;
   /** Runs after the releases (the forwarder's wake-up). */
   onDurable(): void;
@@ -25,6 +27,8 @@ export type ReleaseAfterSyncOptions = {
  * instead of waiting a whole fsync for its turn.
  */
 const SYNCS_IN_FLIGHT = 2;
+/** An alarm does not wait for a running fsync to finish before its own starts (invariant 4). */
+const URGENT_SYNCS_IN_FLIGHT = SYNCS_IN_FLIGHT + 1;
 
 type Waiting = CommittedBatch & { covered: boolean };
 
@@ -64,10 +68,11 @@ export class ReleaseAfterSync {
    * running fsync covers.
    */
   private syncNext(): void {
-    if (this.inFlight >= SYNCS_IN_FLIGHT) return;
+    if (this.inFlight >= URGENT_SYNCS_IN_FLIGHT) return;
     const covered = this.waiting.filter((b) => !b.covered);
     const last = covered.at(-1);
     if (!last) return;
+    if (this.inFlight >= SYNCS_IN_FLIGHT && !covered.some((b) => b.urgent)) return;
     for (const b of covered) b.covered = true;
     this.inFlight++;
     this.opts.durability.sync().then(

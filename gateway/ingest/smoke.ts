@@ -4,6 +4,9 @@
 import type { SmokeEventPayload } from '../../protocol/device-messages.ts';
 import { deviceEvent, type DeviceRef, type Tx } from './tx.ts';
 
+/** The detector events that emit class `alarm` or `security` (urgent, invariant 4). */
+export const URGENT_SMOKE_EVENTS: ReadonlySet<SmokeEventPayload['type']> = new Set(['alarm', 'clear', 'silenced', 'tamper']);
+
 export type SmokeEvent = Pick<SmokeEventPayload, 'type' | 'value' | 'what' | 'seq' | 'ts'>;
 
 /** The fire service wants to know whether people are inside (issue 4 registers stays). */

@@ -21,6 +21,8 @@ export const realTimers: Timers = {
 
 /** §1.2: `security/wrong_code` once the consecutive count reaches 3. */
 const WRONG_CODE_REPORTED_FROM = 3;
+/** The lock events that emit class `security` (urgent, invariant 4). */
+export const URGENT_LOCK_EVENTS: ReadonlySet<LockEventPayload['type']> = new Set(['wrong_code', 'lockout', 'tamper']);
 /** §1.2: `device/battery_low` when the level crosses below 20. */
 const BATTERY_LOW_BELOW = 20;
 

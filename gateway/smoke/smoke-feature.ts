@@ -7,7 +7,7 @@ import type { Feature } from '../feature.ts';
 import type { Gateway } from '../main.ts';
 import type { DeviceIdentity } from '../ingest/device-ingest.ts';
 import type { DeviceView } from '../ingest/presence.ts';
-import { SmokeHandler, type SmokeEvent } from '../ingest/smoke.ts';
+import { SmokeHandler, URGENT_SMOKE_EVENTS, type SmokeEvent } from '../ingest/smoke.ts';
 import type { Tx } from '../ingest/tx.ts';
 import type { NewEvent } from '../outbox/outbox.ts';
 import { AlarmBook, type Alarm } from './alarms.ts';
@@ -44,7 +44,7 @@ export class SmokeFeature implements Feature {
       // §1.4: an event may carry the battery level; it is shown in GET /api/devices.
       if (payload.batteryPct !== undefined) gateway.presence.seen(tx, device, payload.batteryPct);
       this.handle(tx, device, payload);
-    });
+    }, ({ payload }) => URGENT_SMOKE_EVENTS.has(payload.type));
     gateway.presence.onChange((tx, device, atMono) => this.presenceChanged(tx, device, atMono));
     this.wired.track();
   }

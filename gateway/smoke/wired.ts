@@ -6,7 +6,7 @@
 import { ModbusSmokeBus } from '../drivers/modbus-master.ts';
 import type { Gateway } from '../main.ts';
 import type { DeviceIdentity } from '../ingest/device-ingest.ts';
-import type { SmokeEvent } from '../ingest/smoke.ts';
+import { URGENT_SMOKE_EVENTS, type SmokeEvent } from '../ingest/smoke.ts';
 import type { Tx } from '../ingest/tx.ts';
 import type { Logger } from '../logger.ts';
 import type { Config } from '../config/schema.ts';
@@ -81,10 +81,11 @@ export class WiredDetectors {
       ...(edge.value !== undefined ? { value: edge.value } : {}),
       ...(edge.what !== undefined ? { what: edge.what } : {}),
     };
+    const urgent = URGENT_SMOKE_EVENTS.has(e.type);
     this.commit(deviceId, (tx) => {
       this.gw.presence.seen(tx, device, state.batteryPct);
       this.sink(tx, device, e);
-    });
+    }, urgent);
   }
 
   private state(deviceId: string, online: boolean): void {
@@ -94,7 +95,7 @@ export class WiredDetectors {
   }
 
   /** The bus calls back synchronously and must keep polling, so a failed commit is logged here. */
-  private commit(deviceId: string, work: (tx: Tx) => void): void {
-    this.gw.transact(work).catch((err: unknown) => this.log.error({ err, deviceId }, 'modbus detector event not committed'));
+  private commit(deviceId: string, work: (tx: Tx) => void, urgent = false): void {
+    this.gw.transact(work, { urgent, source: deviceId }).catch((err: unknown) => this.log.error({ err, deviceId }, 'modbus detector event not committed'));
   }
 }

@@ -9,7 +9,7 @@ import { startTestGateway, T, type TestGateway } from '../helpers/gateway.ts';
 import { SmokeFeature } from '../../gateway/smoke/smoke-feature.ts';
 import { FakeClock } from '../../gateway/clock.ts';
 import type { BusEvents } from '../../gateway/event-bus.ts';
-import { validateUpstreamEvent } from '../../protocol/validate.ts';
+import { validateDeviceMessage, validateUpstreamEvent } from '../../protocol/validate.ts';
 
 type Envelope = { class: string; type: string; unit?: string; deviceId?: string; deviceTs?: string; data: Record<string, unknown> };
 
@@ -87,6 +87,16 @@ describe('MQTT smoke detectors (PROTOCOL.md §1.4)', () => {
       fault: null, tamper: false, batteryLow: false, batteryDefect: false, endOfLife: true, offlineSince: null, unsafe: [],
     });
     for (const m of fromDevice(platform.messages, 'smoke-0301')) expect(validateUpstreamEvent(m.topic, m.payload)).toMatchObject({ ok: true });
+  });
+
+  it('marks alarm, clear, silenced and tamper urgent, so they commit ahead of ordinary traffic (invariant 4)', () => {
+    const urgent = (type: string) => {
+      const checked = validateDeviceMessage('menwei/smoke/smoke-u/event', JSON.stringify({ v: 1, seq: 1, ts: T(), type, ...(type === 'restored' ? { what: 'tamper' } : {}) }));
+      if (!checked.ok) throw new Error(checked.error.reason);
+      return gw.gateway.ingest.isUrgent(checked.value);
+    };
+    expect(['alarm', 'clear', 'silenced', 'tamper'].map(urgent)).toEqual([true, true, true, true]);
+    expect(['test', 'battery_low', 'fault', 'restored'].map(urgent)).toEqual([false, false, false, false]);
   });
 
   it('pushes an alarm to the console stream by the time the detector has its PUBACK, and tracks it to acknowledged and cleared', async () => {

@@ -91,4 +91,45 @@ describe('group commit (ARCHITECTURE.md invariant 2)', () => {
     clock.advance(10_000);
     expect(await outcome).toBe('SQLITE_FULL');
   });
+
+  describe('urgent work (invariant 4)', () => {
+    it('commits an urgent message ahead of the queue, in a transaction of its own', async () => {
+      const { db, commit } = setup();
+      const insert = db.prepare('INSERT INTO t VALUES (?)');
+      const committed: string[] = [];
+      const work = (name: string) => () => { insert.run(name); committed.push(`${name}@${commit.committedBatches}`); };
+      const ordinary = Array.from({ length: 20 }, (_, i) => commit.submit(work(`e${i}`), { source: `lock-${i}` }));
+      const alarm = commit.submit(work('alarm'), { urgent: true, source: 'smoke-1' });
+      await Promise.all([...ordinary, alarm]);
+      expect(committed[0]).toBe('alarm@0');
+      expect(committed.slice(1).every((c) => c.endsWith('@1'))).toBe(true);
+      expect(commit.committedBatches).toBe(2);
+    });
+
+    it('takes along what the same device sent before it, in order, so its PUBACKs keep their order', async () => {
+      const { db, commit } = setup();
+      const insert = db.prepare('INSERT INTO t VALUES (?)');
+      const released: string[] = [];
+      const submit = (name: string, source: string, urgent = false) =>
+        commit.submit(() => insert.run(name), { urgent, source }).then(() => released.push(name));
+      await Promise.all([
+        submit('other-1', 'lock-1'),
+        submit('test', 'smoke-1'),
+        submit('other-2', 'lock-2'),
+        submit('alarm', 'smoke-1', true),
+        submit('clear', 'smoke-1'),
+      ]);
+      expect(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['test', 'alarm', 'other-1', 'other-2', 'clear']);
+      expect(released).toEqual(['test', 'alarm', 'other-1', 'other-2', 'clear']);
+      expect(commit.committedBatches).toBe(2);
+    });
+
+    it('goes back to whole batches once the urgent work is committed', async () => {
+      const { db, commit } = setup();
+      const insert = db.prepare('INSERT INTO t VALUES (?)');
+      await commit.submit(() => insert.run('alarm'), { urgent: true, source: 'smoke-1' });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => commit.submit(() => insert.run(i), { source: 'smoke-1' })));
+      expect(commit.committedBatches).toBe(2);
+    });
+  });
 });

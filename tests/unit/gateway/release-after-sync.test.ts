@@ -41,7 +41,7 @@ function setup() {
   });
   const released: string[] = [];
   const submit = (name: string, cls: 'alarm' | 'device' = 'device') =>
-    commit.submit((tx) => tx.emit({ class: cls, type: name, data: {} })).then(() => released.push(name));
+    commit.submit((tx) => tx.emit({ class: cls, type: name, data: {} }), { urgent: cls === 'alarm' }).then(() => released.push(name));
   return { commit, durability, durable, states, released, submit, clock };
 }
 
@@ -76,6 +76,23 @@ describe('releases after the fsync (ARCHITECTURE.md invariant 2, store/wal-sync.
     await turn();
     expect(released).toEqual(['a', 'b', 'c']);
     expect(durable.map((d) => d.throughSeq)).toEqual([1, 2, 3]);
+  });
+
+  it('starts the fsync of an alarm at once, even with two running, and releases it first', async () => {
+    const { durability, released, submit } = setup();
+    for (const name of ['a', 'b', 'c']) {
+      void submit(name);
+      await turn();
+    }
+    void submit('fire', 'alarm');
+    await turn();
+    expect(durability.pending).toHaveLength(3); // a, b, and the alarm with c; not a fourth
+    void submit('d');
+    await turn();
+    expect(durability.pending).toHaveLength(3);
+    durability.pending.pop()!.resolve(); // the alarm's fsync covers a, b and c as well
+    await turn();
+    expect(released).toEqual(['a', 'b', 'c', 'fire']);
   });
 
   it('releases, when a later fsync returns first, what the earlier one covers too', async () => {
