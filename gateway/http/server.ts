@@ -1,6 +1,6 @@
 // The gateway's HTTP side (INTERFACES.md HTTP API): health and metrics now; the check-in
 // API and the console register their routes on the same fastify instance.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { isLoopback } from '../net.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
@@ -14,7 +14,7 @@ export type HealthSources = {
 };
 
 export function createHttpServer(opts: { logger: Logger; metrics: GatewayMetrics; health: HealthSources }): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true,
+  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     // A URL with broken percent-encoding fails in the router, before any hook or error
     // handler: it gets the one error shape too, without the URL, which may carry what a
