@@ -144,7 +144,6 @@ export class Gateway {
     mkdirSync(this.config.dataDir, { recursive: true });
     this.db = openDatabase(join(this.config.dataDir, 'menwei.db'));
     this.walSync = new WalSync(this.db);
-    this.checkpointer = new Checkpointer(this.db, this.logger.child({ component: 'checkpointer' }));
     this.outbox = new SqliteOutbox(this.db, {
       gatewayId: this.config.gatewayId,
       bootId: this.bootId,
@@ -174,6 +173,7 @@ export class Gateway {
       },
       onStorageState: (failing, err) => this.upkeep?.storageState(failing, err),
     });
+    this.checkpointer = new Checkpointer(this.db, this.commit, this.logger.child({ component: 'checkpointer' }));
     this.registry = new DeviceRegistry(this.db);
     this.units = new UnitStore(this.db);
   }

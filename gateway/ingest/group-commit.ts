@@ -71,6 +71,8 @@ export class GroupCommit {
   private queue: Pending[] = [];
   /** Urgent work in the queue. */
   private urgentQueued = 0;
+  /** Ordinary work waits while the WAL starts over (store/checkpointer.ts). */
+  private held = false;
   private scheduled = false;
   /** The store refuses transactions, or the fsync fails (`release`). */
   private readonly failing = { store: false, sync: false };
@@ -108,8 +110,19 @@ export class GroupCommit {
     return this.batches;
   }
 
+  /** While the checkpointer restarts the WAL: only urgent work commits. */
+  hold(): void {
+    this.held = true;
+  }
+
+  resume(): void {
+    this.held = false;
+    if (this.queue.length > 0) this.schedule(0);
+  }
+
   /** Commits whatever is queued now and syncs it; used at shutdown so in-flight commits finish. */
   flushNow(): void {
+    this.held = false;
     while (this.queue.length > 0 && this.commitBatch()) { /* drain */ }
     this.release.flushNow();
   }
@@ -119,7 +132,7 @@ export class GroupCommit {
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
-      if (this.commitBatch() && this.queue.length > 0) this.schedule(0);
+      if (this.commitBatch() && this.queue.length > 0 && (!this.held || this.urgentQueued > 0)) this.schedule(0);
     };
     // setImmediate lets every packet of the current socket read join this batch
     // without adding a fixed delay to alarms.
@@ -166,7 +179,7 @@ export class GroupCommit {
    * [MQTT-4.6.0-2]; the rest commits in the next turn.
    */
   private nextBatch(): Pending[] {
-    if (this.urgentQueued === 0) return this.queue.slice(0, this.maxBatch);
+    if (this.urgentQueued === 0) return this.held ? [] : this.queue.slice(0, this.maxBatch);
     const lastUrgent = new Map<string | undefined, number>();
     this.queue.forEach((p, i) => p.urgent && lastUrgent.set(p.source, i));
     const ahead = this.queue.filter((p, i) => p.urgent || (p.source !== undefined && i < (lastUrgent.get(p.source) ?? -1)));

@@ -3,34 +3,49 @@
 // checkpoints, which never block the gateway's writer, so the copy and its fsyncs run
 // off the gateway's event loop. Plain JavaScript: a worker thread does not inherit the
 // tsx loader the CLI registers.
+//
+// The WAL starts over only when a write begins with every frame copied, which never
+// happens while commits keep coming. So past `restartPages` the thread asks the gateway
+// to hold its ordinary commits, copies the few frames committed since, and lets go: the
+// gateway's next commit starts the WAL over.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('synchronous = FULL');
 let lastError = '';
-// Past the backstop the gateway's connection checkpoints by itself after its next
-// commit; one tick off lets it do so uncontended, and the WAL starts over.
-let yieldTick = false;
+let holding = false;
 
-const timer = setInterval(() => {
-  if (yieldTick) {
-    yieldTick = false;
-    return;
-  }
+/** The WAL's size in pages after the checkpoint, or undefined if it failed. */
+function checkpoint() {
   try {
     const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)');
-    yieldTick = log >= workerData.backstopPages;
     lastError = '';
+    return log;
   } catch (err) {
     // A full disk fails the copy; the frames stay in the WAL and the next tick retries.
     const code = String(err?.code ?? err?.message);
     if (code !== lastError) parentPort.postMessage({ failed: code });
     lastError = code;
+    return undefined;
   }
+}
+
+const timer = setInterval(() => {
+  if (holding) return;
+  const log = checkpoint();
+  if (log === undefined || log < workerData.restartPages) return;
+  holding = true;
+  parentPort.postMessage({ hold: true });
 }, workerData.intervalMs);
 
-parentPort.on('message', () => {
+parentPort.on('message', (message) => {
+  if (message === 'held') {
+    checkpoint();
+    holding = false;
+    parentPort.postMessage({ resume: true });
+    return;
+  }
   clearInterval(timer);
   db.close();
   parentPort.close();

@@ -1,12 +1,13 @@
 // ARCHITECTURE.md "SQLite": with automatic checkpoints, the commit that pushes the WAL
 // past 1,000 pages also copies them into the database file and fsyncs it, on the event
 // loop. At 5,000 events/s that was a 10–25 ms stall every quarter second (issue 8). A
-// worker thread checkpoints instead (checkpoint-worker.mjs), and the gateway's connection
-// checkpoints by itself only past BACKSTOP_PAGES: the thread's PASSIVE checkpoints never
-// wait for the writer, so under a steady load a commit always lands during one and the
-// WAL, never fully copied, never starts over (measured: 78 MiB after 100,000 rows). The
-// backstop then copies what little is left and lets the WAL restart. If the thread cannot
-// run, the connection checkpoints at SQLite's default again.
+// worker thread checkpoints instead (checkpoint-worker.mjs). Its PASSIVE checkpoints
+// never wait for the writer, so under a steady load a commit always lands during one and
+// the WAL never starts over (measured: 78 MiB after 100,000 rows). Past RESTART_PAGES
+// the thread has the group commit hold its ordinary work for one short checkpoint, and
+// the next commit starts the WAL over; urgent work still commits meanwhile (the restart
+// then waits for the next tick). The connection checkpoints by itself only past
+// BACKSTOP_PAGES, should that fail; if the thread cannot run, at SQLite's default.
 import { Worker } from 'node:worker_threads';
 import type { Db } from './db.ts';
 import type { Logger } from '../logger.ts';
@@ -14,19 +15,33 @@ import type { Logger } from '../logger.ts';
 /** SQLite's default: the WAL size in pages at which a commit checkpoints by itself. */
 const AUTOCHECKPOINT_PAGES = 1000;
 /** About 16 MiB of WAL, a few seconds of the heaviest load measured (issue 8). */
-export const BACKSTOP_PAGES = 4000;
+export const RESTART_PAGES = 4000;
+export const BACKSTOP_PAGES = 2 * RESTART_PAGES;
+/** A hold the thread does not end by then (a hung disk) ends anyway. */
+const HOLD_MAX_MS = 1_000;
+
+/** What the checkpointer holds while the WAL starts over: the group commit. */
+export type Writer = { hold(): void; resume(): void };
 
 export class Checkpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
+  private holdTimer: NodeJS.Timeout | undefined;
 
-  constructor(db: Db, logger: Logger, intervalMs = 200) {
+  constructor(db: Db, private readonly writer: Writer, private readonly logger: Logger, intervalMs = 200) {
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-    this.worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData: { file: db.name, intervalMs, backstopPages: BACKSTOP_PAGES } });
+    this.worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), {
+      workerData: { file: db.name, intervalMs, restartPages: RESTART_PAGES },
+    });
     this.worker.unref(); // a gateway never stopped (a test) must not keep the process alive
-    this.worker.on('message', (m: { failed: string }) => logger.warn({ code: m.failed }, 'WAL checkpoint failed; retrying'));
+    this.worker.on('message', (m: { failed?: string; hold?: true; resume?: true }) => {
+      if (m.hold) this.hold();
+      else if (m.resume) this.resume();
+      else logger.warn({ code: m.failed }, 'WAL checkpoint failed; retrying');
+    });
     this.worker.on('error', (err) => {
       logger.error({ err }, 'WAL checkpointer stopped; commits checkpoint on the event loop again');
+      this.resume();
       if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
     });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
@@ -34,8 +49,25 @@ export class Checkpointer {
 
   /** Before the gateway closes its connection, which then checkpoints what is left. */
   async stop(): Promise<void> {
+    this.resume();
     this.worker.ref(); // an unref'd thread would let the process exit before it closed
     this.worker.postMessage('stop');
     await this.exited;
+  }
+
+  private hold(): void {
+    this.writer.hold();
+    this.holdTimer = setTimeout(() => {
+      this.logger.warn({ ms: HOLD_MAX_MS }, 'WAL restart took too long; commits go on');
+      this.resume();
+    }, HOLD_MAX_MS);
+    this.worker.postMessage('held');
+  }
+
+  private resume(): void {
+    if (!this.holdTimer) return;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    this.writer.resume();
   }
 }

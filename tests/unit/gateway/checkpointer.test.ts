@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Db } from '../../../gateway/store/db.ts';
-import { BACKSTOP_PAGES, Checkpointer } from '../../../gateway/store/checkpointer.ts';
+import { BACKSTOP_PAGES, Checkpointer, RESTART_PAGES } from '../../../gateway/store/checkpointer.ts';
 import { createLogger } from '../../../gateway/logger.ts';
 
 const logger = createLogger({ level: 'silent' });
@@ -18,6 +18,12 @@ function fileDb(): { db: Db; file: string } {
   db.exec('CREATE TABLE t (v BLOB)');
   dbs.push(db);
   return { db, file };
+}
+
+/** The group commit's side of a WAL restart: how often and how long it was held. */
+function writer() {
+  const w = { held: false, holds: 0, hold: () => { w.held = true; w.holds++; }, resume: () => { w.held = false; } };
+  return w;
 }
 
 async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -36,7 +42,7 @@ afterEach(() => {
 describe('WAL checkpoints off the event loop (ARCHITECTURE.md "SQLite")', () => {
   it('copies committed pages into the database file long before the connection would itself', async () => {
     const { db, file } = fileDb();
-    const checkpointer = new Checkpointer(db, logger, 10);
+    const checkpointer = new Checkpointer(db, writer(), logger, 10);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_PAGES);
     const before = statSync(file).size;
     const insert = db.prepare('INSERT INTO t VALUES (?)');
@@ -45,22 +51,46 @@ describe('WAL checkpoints off the event loop (ARCHITECTURE.md "SQLite")', () => 
     await checkpointer.stop();
   });
 
-  it('keeps the WAL bounded while commits never stop', async () => {
+  it('starts the WAL over while commits never stop, holding the writer briefly instead of checkpointing on its thread', async () => {
     const { db, file } = fileDb();
     db.pragma('synchronous = OFF'); // this is about the WAL's size, not durability
-    const checkpointer = new Checkpointer(db, logger, 10);
+    const w = writer();
+    const checkpointer = new Checkpointer(db, w, logger, 10);
     const insert = db.prepare('INSERT INTO t VALUES (?)');
-    for (let i = 0; i < 1_500; i++) { // about 15,000 pages, nearly 4 times the backstop
-      insert.run(Buffer.alloc(40_000, i));
+    let written = 0;
+    while (written < 1_500) { // about 15,000 pages, nearly 4 times the restart size
+      if (!w.held) insert.run(Buffer.alloc(40_000, written++));
       await new Promise((r) => setTimeout(r, 1)); // the thread checkpoints meanwhile
     }
-    expect(statSync(`${file}-wal`).size).toBeLessThan(1.5 * BACKSTOP_PAGES * (4096 + 24));
+    expect(w.holds).toBeGreaterThanOrEqual(2);
+    // Never near the backstop, so the connection never checkpointed by itself.
+    expect(statSync(`${file}-wal`).size).toBeLessThan(1.5 * RESTART_PAGES * (4096 + 24));
+    expect(1.5 * RESTART_PAGES).toBeLessThan(BACKSTOP_PAGES);
     await checkpointer.stop();
+  });
+
+  it('lets the writer go after a second even if the thread never ends its hold', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { db } = fileDb();
+      const w = writer();
+      const checkpointer = new Checkpointer(db, w, logger, 10);
+      (checkpointer as unknown as { worker: { emit(e: string, m: unknown): void } }).worker.emit('message', { hold: true });
+      expect(w.held).toBe(true);
+      vi.advanceTimersByTime(999);
+      expect(w.held).toBe(true);
+      vi.advanceTimersByTime(1);
+      expect(w.held).toBe(false);
+      vi.useRealTimers();
+      await checkpointer.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('lets the connection checkpoint by itself again when the thread cannot run', async () => {
     const { db, file } = fileDb();
-    const checkpointer = new Checkpointer(db, logger, 10);
+    const checkpointer = new Checkpointer(db, writer(), logger, 10);
     rmSync(file); // the thread opens the file by name, and it is gone
     await until(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1000);
     await checkpointer.stop();

@@ -124,6 +124,29 @@ describe('group commit (ARCHITECTURE.md invariant 2)', () => {
       expect(commit.committedBatches).toBe(2);
     });
 
+    it('commits only urgent work while held for a WAL restart, and the rest on resume', async () => {
+      const { db, commit } = setup();
+      const insert = db.prepare('INSERT INTO t VALUES (?)');
+      commit.hold();
+      let ordinaryDone = false;
+      const ordinary = commit.submit(() => insert.run('event'), { source: 'lock-1' }).then(() => { ordinaryDone = true; });
+      await commit.submit(() => insert.run('alarm'), { urgent: true, source: 'smoke-1' });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(ordinaryDone).toBe(false);
+      expect(commit.committedBatches).toBe(1);
+      commit.resume();
+      await ordinary;
+      expect(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['alarm', 'event']);
+    });
+
+    it('commits held work at shutdown', () => {
+      const { db, commit } = setup();
+      commit.hold();
+      void commit.submit(() => db.prepare('INSERT INTO t VALUES (?)').run('event'));
+      commit.flushNow();
+      expect(commit.committedBatches).toBe(1);
+    });
+
     it('goes back to whole batches once the urgent work is committed', async () => {
       const { db, commit } = setup();
       const insert = db.prepare('INSERT INTO t VALUES (?)');
