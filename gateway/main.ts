@@ -205,7 +205,8 @@ export class Gateway {
         log.warn({ type, source, ...detail }, 'security event');
         this.report(source, { class: 'security', type, data: { source, ...detail } });
       },
-      onDisconnect: (device) => void this.transact((tx) => this.presence.offline(tx, device.id, 'disconnect')).catch(() => {}),
+      onDisconnect: (device) =>
+        void this.transact((tx) => this.presence.offline(tx, device.id, 'disconnect'), { source: device.id }).catch(() => {}),
       onOversize: (source) => {
         this.metrics.serialErrors.inc({ source: 'mqtt', code: 'MW_MSG_TOO_LARGE' });
         log.warn({ source }, 'packet over the size limit; connection closed');

@@ -52,12 +52,13 @@ export class GatewayUpkeep {
     const gw = this.gw;
     const drops = new Map(this.drops);
     const events: NewEvent[] = [...this.takeDrops(), ...this.clockJump(), ...this.budgetAlarm()];
-    const overdue = gw.presence.overdue();
     try {
       await gw.transact((tx) => {
         for (const event of events) tx.emit(event);
         for (const event of gw.flood().due()) tx.emit(event);
-        for (const id of overdue) gw.presence.offline(tx, id, 'heartbeat');
+        // Inside the commit: an alarm committed ahead of this (group-commit.ts) has just
+        // made its detector seen.
+        for (const id of gw.presence.overdue()) gw.presence.offline(tx, id, 'heartbeat');
       });
     } catch (err) {
       // A full disk refused the report (invariant 5): the drops stay counted for the next

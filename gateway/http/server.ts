@@ -14,7 +14,9 @@ export type HealthSources = {
 };
 
 export function createHttpServer(opts: { logger: Logger; metrics: GatewayMetrics; health: HealthSources }): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }),
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     // A URL with broken percent-encoding fails in the router, before any hook or error
     // handler: it gets the one error shape too, without the URL, which may carry what a

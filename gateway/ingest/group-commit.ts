@@ -15,14 +15,14 @@ import { TxScope, type Tx } from './tx.ts';
 import { isUrgent } from '../../protocol/upstream.ts';
 import { durableOnCommit, type Durability } from '../store/wal-sync.ts';
 import { ReleaseAfterSync, type CommittedBatch } from './release-after-sync.ts';
+import { urgentLane, type Queued } from './urgent-lane.ts';
 
-/** How a piece of work joins the queue (see GroupCommit.nextBatch). */
-export type SubmitOptions = {
-  /** It will emit an urgent event (a smoke alarm): it commits ahead of the queue. */
-  urgent?: boolean;
-  /** Who submitted it (a device id): its earlier work commits with its urgent work, in order. */
-  source?: string;
-};
+/**
+ * How a piece of work joins the queue: `urgent` if it will emit an urgent event (a smoke
+ * alarm), so it commits ahead of the queue; `source` is who submitted it (a device id),
+ * whose earlier work then commits with it, in order (urgent-lane.ts).
+ */
+export type SubmitOptions = Queued;
 
 type Pending = SubmitOptions & {
   work: (tx: Tx) => unknown;
@@ -73,6 +73,8 @@ export class GroupCommit {
   private urgentQueued = 0;
   /** Ordinary work waits while the WAL starts over (store/checkpointer.ts). */
   private held = false;
+  /** The last batch was the urgent lane: the next one is the queue's head. */
+  private lastWasUrgentLane = false;
   private scheduled = false;
   /** The store refuses transactions, or the fsync fails (`release`). */
   private readonly failing = { store: false, sync: false };
@@ -142,7 +144,7 @@ export class GroupCommit {
 
   /** Returns false when the store refused the batch (it stays queued). */
   private commitBatch(): boolean {
-    const batch = this.nextBatch();
+    const { batch, isUrgentLane } = this.nextBatch();
     if (batch.length === 0) return true;
     let result: BatchResult;
     try {
@@ -158,6 +160,7 @@ export class GroupCommit {
       }
     }
     this.dequeue(batch);
+    this.lastWasUrgentLane = isUrgentLane;
     this.batches++;
     this.setFailing('store', false);
     this.opts.onTransaction?.(true);
@@ -172,18 +175,16 @@ export class GroupCommit {
   }
 
   /**
-   * The queue's head, or, while urgent work waits, only that work and what its sources
-   * submitted before it: under load an alarm then commits in a small transaction with an
-   * fsync of its own instead of after a batch of ordinary events (ARCHITECTURE.md
-   * invariant 4). A source's work keeps its order, so a device's PUBACKs do too
-   * [MQTT-4.6.0-2]; the rest commits in the next turn.
+   * The queue's head, or, while urgent work waits, the urgent lane: under load an alarm
+   * then commits in a small transaction with an fsync of its own instead of after a batch
+   * of ordinary events (ARCHITECTURE.md invariant 4). Never the lane twice in a row while
+   * ordinary work may commit, so a stream of urgent messages cannot starve the rest.
    */
-  private nextBatch(): Pending[] {
-    if (this.urgentQueued === 0) return this.held ? [] : this.queue.slice(0, this.maxBatch);
-    const lastUrgent = new Map<string | undefined, number>();
-    this.queue.forEach((p, i) => p.urgent && lastUrgent.set(p.source, i));
-    const ahead = this.queue.filter((p, i) => p.urgent || (p.source !== undefined && i < (lastUrgent.get(p.source) ?? -1)));
-    return ahead.slice(0, this.maxBatch);
+  private nextBatch(): { batch: Pending[]; isUrgentLane: boolean } {
+    if (this.urgentQueued > 0 && (this.held || !this.lastWasUrgentLane)) {
+      return { batch: urgentLane(this.queue).slice(0, this.maxBatch), isUrgentLane: true };
+    }
+    return { batch: this.held ? [] : this.queue.slice(0, this.maxBatch), isUrgentLane: false };
   }
 
   private dequeue(batch: readonly Pending[]): void {

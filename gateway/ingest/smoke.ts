@@ -4,7 +4,10 @@
 import type { SmokeEventPayload } from '../../protocol/device-messages.ts';
 import { deviceEvent, type DeviceRef, type Tx } from './tx.ts';
 
-/** The detector events that emit class `alarm` or `security` (urgent, invariant 4). */
+/**
+ * The detector events handle() maps to class `alarm` or `security` (urgent, invariant 4);
+ * a repeated alarm emits nothing but still commits in the urgent lane.
+ */
 export const URGENT_SMOKE_EVENTS: ReadonlySet<SmokeEventPayload['type']> = new Set(['alarm', 'clear', 'silenced', 'tamper']);
 
 export type SmokeEvent = Pick<SmokeEventPayload, 'type' | 'value' | 'what' | 'seq' | 'ts'>;

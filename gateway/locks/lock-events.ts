@@ -21,8 +21,6 @@ export const realTimers: Timers = {
 
 /** §1.2: `security/wrong_code` once the consecutive count reaches 3. */
 const WRONG_CODE_REPORTED_FROM = 3;
-/** The lock events that emit class `security` (urgent, invariant 4). */
-export const URGENT_LOCK_EVENTS: ReadonlySet<LockEventPayload['type']> = new Set(['wrong_code', 'lockout', 'tamper']);
 /** §1.2: `device/battery_low` when the level crosses below 20. */
 const BATTERY_LOW_BELOW = 20;
 
@@ -45,6 +43,20 @@ export class LockEvents {
   private readonly doorOpen = new Map<string, () => void>();
 
   constructor(private readonly deps: LockEventsDeps) {}
+
+  /**
+   * Whether handle() emits a `security` event for it, known before its commit (urgent,
+   * invariant 4). An unknown code is found only inside the commit, so it is not.
+   */
+  static isUrgent(e: LockEventPayload): boolean {
+    switch (e.type) {
+      case 'wrong_code': return e.count >= WRONG_CODE_REPORTED_FROM;
+      case 'lockout':
+      case 'tamper': return true;
+      case 'unlock': return e.method === 'key';
+      default: return false;
+    }
+  }
 
   handle(tx: Tx, device: DeviceRef, e: LockEventPayload): void {
     const emit = (cls: NewEvent['class'], type: string, data: Record<string, unknown>) =>

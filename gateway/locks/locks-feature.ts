@@ -13,7 +13,7 @@ import type { LockPullPayload } from '../../protocol/device-messages.ts';
 import { deviceTopic } from '../../protocol/topics.ts';
 import { isoTime } from '../../protocol/time.ts';
 import { CodeStore, type CodeKind, type ListedCode } from './code-store.ts';
-import { LockEvents, realTimers, URGENT_LOCK_EVENTS, type Timers } from './lock-events.ts';
+import { LockEvents, realTimers, type Timers } from './lock-events.ts';
 
 export { LockFullError } from './code-store.ts';
 
@@ -70,7 +70,8 @@ export class LocksFeature implements Feature {
     this.unitOfStay = gateway.db.prepare<[string], { unit: string | null }>(
       'SELECT d.unit FROM codes c JOIN devices d ON d.id = c.lock_id WHERE c.stay_id = ? LIMIT 1');
     gateway.ingest.on('lock', 'pull', (tx, device, message) => this.pull(tx, device.id, message.payload));
-    gateway.ingest.on('lock', 'event', (tx, device, message) => this.events.handle(tx, device, message.payload), ({ payload }) => URGENT_LOCK_EVENTS.has(payload.type));
+    gateway.ingest.on('lock', 'event', (tx, device, message) => this.events.handle(tx, device, message.payload),
+      ({ payload }) => LockEvents.isUrgent(payload));
     gateway.commands.register('code.revoke', (tx, command) => this.revokeCommand(tx, command));
   }
 

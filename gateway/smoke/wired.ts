@@ -96,6 +96,7 @@ export class WiredDetectors {
 
   /** The bus calls back synchronously and must keep polling, so a failed commit is logged here. */
   private commit(deviceId: string, work: (tx: Tx) => void, urgent = false): void {
-    this.gw.transact(work, { urgent, source: deviceId }).catch((err: unknown) => this.log.error({ err, deviceId }, 'modbus detector event not committed'));
+    this.gw.transact(work, { urgent, source: deviceId })
+      .catch((err: unknown) => this.log.error({ err, deviceId }, 'modbus detector event not committed'));
   }
 }

@@ -5,9 +5,10 @@
 // tsx loader the CLI registers.
 //
 // The WAL starts over only when a write begins with every frame copied, which never
-// happens while commits keep coming. So past `restartPages` the thread asks the gateway
-// to hold its ordinary commits, copies the few frames committed since, and lets go: the
-// gateway's next commit starts the WAL over.
+// happens while commits keep coming. So past `restartPages`, while commits are coming
+// (the WAL grew since the last tick), the thread asks the gateway to hold its ordinary commits, copies the
+// few frames committed since, and lets go: the gateway's next commit starts the WAL over.
+// Messages: to the gateway { failed }, { hold }, { resume }; from it 'held' and 'stop'.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -15,8 +16,10 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('synchronous = FULL');
 let lastError = '';
 let holding = false;
+/** The WAL's size at the last tick, in pages. */
+let lastLog = 0;
 
-/** The WAL's size in pages after the checkpoint, or undefined if it failed. */
+/** The WAL's size in pages, or undefined if the checkpoint failed. */
 function checkpoint() {
   try {
     const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)');
@@ -34,7 +37,11 @@ function checkpoint() {
 const timer = setInterval(() => {
   if (holding) return;
   const log = checkpoint();
-  if (log === undefined || log < workerData.restartPages) return;
+  if (log === undefined) return;
+  // Without new commits the next one starts the WAL over by itself: no hold.
+  const growing = log !== lastLog;
+  lastLog = log;
+  if (!growing || log < workerData.restartPages) return;
   holding = true;
   parentPort.postMessage({ hold: true });
 }, workerData.intervalMs);
@@ -46,7 +53,7 @@ parentPort.on('message', (message) => {
     parentPort.postMessage({ resume: true });
     return;
   }
-  clearInterval(timer);
+  clearInterval(timer); // 'stop'
   db.close();
   parentPort.close();
 });

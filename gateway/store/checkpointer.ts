@@ -23,10 +23,13 @@ const HOLD_MAX_MS = 1_000;
 /** What the checkpointer holds while the WAL starts over: the group commit. */
 export type Writer = { hold(): void; resume(): void };
 
+type FromThread = { failed: string } | { hold: true } | { resume: true };
+
 export class Checkpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private holdTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
 
   constructor(db: Db, private readonly writer: Writer, private readonly logger: Logger, intervalMs = 200) {
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
@@ -34,9 +37,9 @@ export class Checkpointer {
       workerData: { file: db.name, intervalMs, restartPages: RESTART_PAGES },
     });
     this.worker.unref(); // a gateway never stopped (a test) must not keep the process alive
-    this.worker.on('message', (m: { failed?: string; hold?: true; resume?: true }) => {
-      if (m.hold) this.hold();
-      else if (m.resume) this.resume();
+    this.worker.on('message', (m: FromThread) => {
+      if ('hold' in m) this.hold();
+      else if ('resume' in m) this.resume();
       else logger.warn({ code: m.failed }, 'WAL checkpoint failed; retrying');
     });
     this.worker.on('error', (err) => {
@@ -44,11 +47,15 @@ export class Checkpointer {
       this.resume();
       if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
     });
-    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => {
+      this.resume();
+      resolve();
+    }));
   }
 
   /** Before the gateway closes its connection, which then checkpoints what is left. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.resume();
     this.worker.ref(); // an unref'd thread would let the process exit before it closed
     this.worker.postMessage('stop');
@@ -56,11 +63,13 @@ export class Checkpointer {
   }
 
   private hold(): void {
+    if (this.stopping) return; // the gateway has committed its last work
     this.writer.hold();
     this.holdTimer = setTimeout(() => {
       this.logger.warn({ ms: HOLD_MAX_MS }, 'WAL restart took too long; commits go on');
       this.resume();
     }, HOLD_MAX_MS);
+    this.holdTimer.unref();
     this.worker.postMessage('held');
   }
 

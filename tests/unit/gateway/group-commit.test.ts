@@ -124,6 +124,18 @@ describe('group commit (ARCHITECTURE.md invariant 2)', () => {
       expect(commit.committedBatches).toBe(2);
     });
 
+    it('does not let a stream of urgent messages starve ordinary work', async () => {
+      const { db, commit } = setup();
+      const insert = db.prepare('INSERT INTO t VALUES (?)');
+      let ordinaryDone = false;
+      void commit.submit(() => insert.run('event'), { source: 'lock-1' }).then(() => { ordinaryDone = true; });
+      for (let turn = 0; turn < 10 && !ordinaryDone; turn++) {
+        void commit.submit(() => insert.run(`alarm-${turn}`), { urgent: true, source: `smoke-${turn}` });
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(ordinaryDone).toBe(true);
+    });
+
     it('commits only urgent work while held for a WAL restart, and the rest on resume', async () => {
       const { db, commit } = setup();
       const insert = db.prepare('INSERT INTO t VALUES (?)');

@@ -88,8 +88,9 @@ describe('releases after the fsync (ARCHITECTURE.md invariant 2, store/wal-sync.
     await turn();
     expect(durability.pending).toHaveLength(3); // a, b, and the alarm with c; not a fourth
     void submit('d');
+    void submit('fire-2', 'alarm');
     await turn();
-    expect(durability.pending).toHaveLength(3);
+    expect(durability.pending).toHaveLength(3); // a second alarm waits like the rest
     durability.pending.pop()!.resolve(); // the alarm's fsync covers a, b and c as well
     await turn();
     expect(released).toEqual(['a', 'b', 'c', 'fire']);
