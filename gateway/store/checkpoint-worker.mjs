@@ -5,9 +5,9 @@
 // tsx loader the CLI registers.
 //
 // The WAL starts over only when a write begins with every frame copied, which never
-// happens while commits keep coming. So past `restartPages`, while commits are coming
-// (the WAL grew since the last tick), the thread asks the gateway to hold its ordinary commits, copies the
-// few frames committed since, and lets go: the gateway's next commit starts the WAL over.
+// happens while commits keep coming. So past `restartPages`, while the WAL grows, the
+// thread asks the gateway to hold its ordinary commits, copies the few frames committed
+// since, and lets go: the gateway's next commit starts the WAL over.
 // Messages: to the gateway { failed }, { hold }, { resume }; from it 'held' and 'stop'.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';

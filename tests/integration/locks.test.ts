@@ -8,7 +8,7 @@ import mqtt from 'mqtt';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { startSubscriber, type Subscriber } from '../helpers/subscriber.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { validateUpstreamEvent } from '../../protocol/validate.ts';
+import { validateDeviceMessage, validateUpstreamEvent } from '../../protocol/validate.ts';
 import { LocksFeature, type IssueRequest, type IssuedLockCode } from '../../gateway/locks/locks-feature.ts';
 import type { Timers } from '../../gateway/locks/lock-events.ts';
 import { fileSeqStore, LockSim } from '../../firmware-sim/lock-sim.ts';
@@ -147,6 +147,16 @@ describe('unlocks (PROTOCOL.md §1.2)', () => {
     await waitEvents('occupancy/entry', { deviceId: 'lock-unknown' }, 2);
     expect(events('security/unknown_code', { deviceId: 'lock-unknown' })[0]?.data).toEqual({ codeId: 'c_01JDNOSUCHCODE0000000000000', deviceSeq: 1 });
     expect(events('occupancy/entry', { deviceId: 'lock-unknown' }).map((e) => e.data.method)).toEqual(['code', 'key']);
+  });
+
+  it('commits a mechanical key and tamper in the urgent lane, an ordinary unlock in the batch (invariant 4)', () => {
+    const urgent = (fields: Record<string, unknown>) => {
+      const checked = validateDeviceMessage('menwei/lock/lock-u/event', JSON.stringify({ v: 1, seq: 1, ts: new Date().toISOString(), ...fields }));
+      if (!checked.ok) throw new Error(checked.error.reason);
+      return gw.gateway.ingest.isUrgent(checked.value);
+    };
+    expect([urgent({ type: 'unlock', method: 'key' }), urgent({ type: 'tamper' })]).toEqual([true, true]);
+    expect([urgent({ type: 'unlock', method: 'card' }), urgent({ type: 'door', open: true })]).toEqual([false, false]);
   });
 
   it('the lock honours uses: a once code opens once, and leaves the list after the hint', async () => {

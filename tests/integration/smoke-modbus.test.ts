@@ -1,7 +1,7 @@
 // Wired smoke detectors (PROTOCOL.md §5) through the whole gateway: simulated slaves on
 // one end of a real socat pty pair, the gateway's Modbus master on the other, and a real
 // Mosquitto upstream. Bit edges must come out as the §1.4 upstream events.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { startSubscriber, type Subscriber } from '../helpers/subscriber.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -64,8 +64,12 @@ describe('Modbus smoke detectors through the gateway (PROTOCOL.md §5)', () => {
   });
 
   it('sends alarm/smoke when the alarm bit rises and alarm/smoke_clear when it falls', async () => {
+    const transact = vi.spyOn(gw.gateway, 'transact');
     sim.setState(1, { alarm: true, density: 420 });
     await arrived('smoke-m1', 'alarm/smoke');
+    // The edge commits in the urgent lane, like an MQTT detector's alarm (invariant 4).
+    expect(transact.mock.calls.some(([, options]) => options?.urgent === true && options.source === 'smoke-m1')).toBe(true);
+    transact.mockRestore();
     const [alarm] = events('smoke-m1', 'alarm/smoke');
     expect(alarm).toMatchObject({ unit: 'U-1', deviceId: 'smoke-m1', deviceTs: expect.any(String), data: { value: 420, occupants: 2, deviceSeq: 1 } });
     expect(smoke.alarms()[0]).toMatchObject({ deviceId: 'smoke-m1', unit: 'U-1', value: 420, occupants: 2, clearedAt: null });
