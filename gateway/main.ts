@@ -9,10 +9,11 @@ import { systemClock, type Clock } from './clock.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { Checkpointer } from './store/checkpointer.ts';
-import { WalSync } from './store/wal-sync.ts';
+import { WalSync, type WalDurability } from './store/wal-sync.ts';
 import { DeviceRegistry } from './store/devices.ts';
 import { UnitStore } from './store/units.ts';
 import { SqliteOutbox } from './outbox/sqlite-outbox.ts';
+import { SeqReservation } from './outbox/seq-reservation.ts';
 import type { DropInfo, NewEvent } from './outbox/outbox.ts';
 import { deliveryThroughCommit } from './outbox/delivery-through-commit.ts';
 import { GroupCommit, type SubmitOptions } from './ingest/group-commit.ts';
@@ -37,8 +38,11 @@ import type { Feature } from './feature.ts';
 import { defaultFeatures } from './features.ts';
 import { EventBus } from './event-bus.ts';
 
-/** Without `features`, the gateway runs all of them (gateway/features.ts). */
-export type GatewayDeps = { clock?: Clock; logger?: Logger; dataKey: Buffer; features?: Feature[] };
+/**
+ * Without `features`, the gateway runs all of them (gateway/features.ts). `walSync` syncs
+ * the WAL of the opened database (default: store/wal-sync.ts); a test may hold its fsyncs.
+ */
+export type GatewayDeps = { clock?: Clock; logger?: Logger; dataKey: Buffer; features?: Feature[]; walSync?: (db: Db) => WalDurability };
 export type GatewayPorts = { broker: number; brokerTls?: number; http: number };
 
 const DAY_MS = 86_400_000;
@@ -59,7 +63,9 @@ export class Gateway {
   commands!: CommandDispatcher;
   metrics!: GatewayMetrics;
   private checkpointer?: Checkpointer;
-  private walSync?: WalSync;
+  private walSync?: WalDurability;
+  private readonly openWalSync: (db: Db) => WalDurability;
+  private seqReservation?: SeqReservation;
   private floodControl!: FloodControl;
   private seqDedupe!: SeqDedupe;
   private upkeep!: GatewayUpkeep;
@@ -77,6 +83,7 @@ export class Gateway {
     this.logger = deps.logger ?? createLogger();
     this.dataKey = deps.dataKey;
     this.features = deps.features ?? defaultFeatures().all;
+    this.openWalSync = deps.walSync ?? ((db) => new WalSync(db));
   }
 
   async start(): Promise<GatewayPorts> {
@@ -109,6 +116,7 @@ export class Gateway {
     await this.forwarder?.stop();
     await this.http?.close();
     this.outbox?.close();
+    this.seqReservation?.close();
     // Last, so the upstream acks, the requests and the saved uptime above are synced too.
     this.commit?.flushNow();
     this.metrics?.close();
@@ -143,7 +151,10 @@ export class Gateway {
   private buildStore(): void {
     mkdirSync(this.config.dataDir, { recursive: true });
     this.db = openDatabase(join(this.config.dataDir, 'menwei.db'));
-    this.walSync = new WalSync(this.db);
+    this.walSync = this.openWalSync(this.db);
+    const reservation = new SeqReservation(this.db, this.walSync);
+    reservation.open();
+    this.seqReservation = reservation;
     this.outbox = new SqliteOutbox(this.db, {
       gatewayId: this.config.gatewayId,
       bootId: this.bootId,
@@ -155,6 +166,8 @@ export class Gateway {
       onDrop: (info) => this.tentativeDrops.push(info),
       sealer: { seal: (plain) => seal(this.dataKey, plain), open: (sealed) => open(this.dataKey, sealed) },
       awaitSync: true,
+      // Not after a failed fsync: then nothing committed is sent (release-after-sync.ts).
+      urgentBeforeSync: () => (this.commit.storageFailing ? 0 : reservation.through),
     });
     this.floodControl = new FloodControl(this.clock);
     this.commit = new GroupCommit(this.db, {
@@ -168,9 +181,13 @@ export class Gateway {
         if (committed) for (const drop of drops) this.upkeep?.recordDrop(drop);
       },
       onDurable: (urgent, throughSeq) => {
-        if (throughSeq !== undefined) this.outbox.synced(throughSeq);
+        if (throughSeq !== undefined) {
+          this.outbox.synced(throughSeq);
+          reservation.onDurable(throughSeq);
+        }
         this.forwarder?.wake(urgent);
       },
+      onUrgentCommit: () => this.forwarder?.wake(true),
       onStorageState: (failing, err) => this.upkeep?.storageState(failing, err),
     });
     this.checkpointer = new Checkpointer(this.db, this.commit, this.logger.child({ component: 'checkpointer' }));

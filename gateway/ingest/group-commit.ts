@@ -55,6 +55,11 @@ export type GroupCommitOptions = {
    * urgent event, `throughSeq` the last outbox seq it wrote, if it wrote any.
    */
   onDurable?: (urgent: boolean, throughSeq: number | undefined) => void;
+  /**
+   * Called when a transaction with an urgent event has committed, before its fsync: the
+   * event may go upstream at once (outbox/seq-reservation.ts).
+   */
+  onUrgentCommit?: () => void;
   /** Told when the store starts or stops refusing writes (health, `gateway/disk_full`). */
   onStorageState?: (failing: boolean, err?: unknown) => void;
 };
@@ -171,6 +176,7 @@ export class GroupCommit {
       releases: batch.map((item, i) => this.releaseOf(item, outcomes[i]!)),
       onDurable: () => this.opts.onDurable?.(urgent, throughSeq),
     });
+    if (urgent) this.opts.onUrgentCommit?.();
     return true;
   }
 

@@ -8,7 +8,7 @@ import { monotonicFactory } from 'ulid';
 import type { Clock } from '../clock.ts';
 import { pooledRandom } from '../crypto.ts';
 import type { Db } from '../store/db.ts';
-import { EVENT_CLASSES, EVENT_CLASS_NAMES, type EventClass } from '../../protocol/upstream.ts';
+import { EVENT_CLASSES, EVENT_CLASS_NAMES, isUrgent, type EventClass } from '../../protocol/upstream.ts';
 import { upstreamTopic } from '../../protocol/topics.ts';
 import { isoTime } from '../../protocol/time.ts';
 import type { DropInfo, DropReason, NewEvent, Outbox, OutboxStatus, PendingEvent } from './outbox.ts';
@@ -45,6 +45,12 @@ export type SqliteOutboxOptions = {
    * reused by another event.
    */
   awaitSync?: boolean;
+  /**
+   * With `awaitSync`: urgent events (alarm, security, gateway) with a seq up to this are
+   * handed out as soon as they are committed, before synced() covers them
+   * (seq-reservation.ts).
+   */
+  urgentBeforeSync?: () => number;
 };
 
 type Drops = Map<EventClass, { count: number; bytes: number }>;
@@ -314,9 +320,16 @@ export class SqliteOutbox implements Outbox {
    */
   private peek(eventClass: EventClass, limit: number): Row[] {
     if (limit <= 0) return [];
-    const rows = this.sql.pending.all(eventClass, this.cursors.get(eventClass) ?? 0, this.syncedThrough, limit);
-    if (rows.length === 0 && (this.lastAppended.get(eventClass) ?? 0) <= this.syncedThrough) this.drained.add(eventClass);
+    const through = this.sendableThrough(eventClass);
+    const rows = this.sql.pending.all(eventClass, this.cursors.get(eventClass) ?? 0, through, limit);
+    if (rows.length === 0 && (this.lastAppended.get(eventClass) ?? 0) <= through) this.drained.add(eventClass);
     return rows;
+  }
+
+  /** The last seq of a class that may be handed out: synced, or urgent and reserved (`urgentBeforeSync`). */
+  private sendableThrough(eventClass: EventClass): number {
+    const reserved = this.opts.urgentBeforeSync && isUrgent(eventClass) ? this.opts.urgentBeforeSync() : 0;
+    return Math.max(this.syncedThrough, reserved);
   }
 
   private handOut(eventClass: EventClass, rows: readonly Row[], count: number): PendingEvent[] {

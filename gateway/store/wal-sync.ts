@@ -3,9 +3,10 @@
 // The gateway's connection commits with synchronous=NORMAL instead, which writes the
 // WAL but does not sync it, and this syncs the WAL file on the libuv thread pool
 // (fdatasync, as SQLite does: data and size, not the modification time). The group
-// commit releases nothing (no PUBACK, no code, no upstream send) before that sync
+// commit releases nothing (no PUBACK, no code, no command reply) before that sync
 // returns, so an ack still means "on disk" (invariant 2), and the loop keeps serving
-// while the disk works. NORMAL keeps the file consistent after a power cut: WAL frames
+// while the disk works. Only urgent events may go upstream before it
+// (outbox/seq-reservation.ts). NORMAL keeps the file consistent after a power cut: WAL frames
 // are checksummed, and a checkpoint syncs the WAL before it copies it.
 import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -18,10 +19,13 @@ export type Durability = {
   syncNow(): void;
 };
 
+/** The gateway's: a WAL sync it closes at stop. */
+export type WalDurability = Durability & { close(): void };
+
 /** For a connection with synchronous=FULL, where a returned COMMIT is already on disk. */
 export const durableOnCommit: Durability = { sync: () => Promise.resolve(), syncNow: () => undefined };
 
-export class WalSync implements Durability {
+export class WalSync implements WalDurability {
   private readonly fd: number;
 
   /**

@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseConfig } from '../../gateway/config/load.ts';
-import { Gateway, type GatewayPorts } from '../../gateway/main.ts';
+import { Gateway, type GatewayDeps, type GatewayPorts } from '../../gateway/main.ts';
 import { createLogger } from '../../gateway/logger.ts';
-import type { Clock } from '../../gateway/clock.ts';
-import type { Feature } from '../../gateway/feature.ts';
 import type { DeviceKind } from '../../protocol/topics.ts';
 import { recordSecrets, testLogLevel } from './log-scan.ts';
 
@@ -23,7 +21,7 @@ export type TestGateway = {
   stop(): Promise<void>;
 };
 
-export async function startTestGateway(overrides: Record<string, unknown> = {}, deps: { clock?: Clock; features?: Feature[] } = {}): Promise<TestGateway> {
+export async function startTestGateway(overrides: Record<string, unknown> = {}, deps: Omit<GatewayDeps, 'dataKey' | 'logger'> = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'menwei-gw-'));
   const config = parseConfig({ gatewayId: 'gw-test', dataDir, broker: { port: 0 }, console: { port: 0 }, ...overrides });
   const dataKey = randomBytes(32);

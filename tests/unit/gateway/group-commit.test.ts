@@ -166,5 +166,22 @@ describe('group commit (ARCHITECTURE.md invariant 2)', () => {
       await Promise.all(Array.from({ length: 10 }, (_, i) => commit.submit(() => insert.run(i), { source: 'smoke-1' })));
       expect(commit.committedBatches).toBe(2);
     });
+
+    it('says when a transaction with an urgent event has committed, before its fsync returns', async () => {
+      const db = openDatabase(':memory:');
+      const clock = new FakeClock();
+      const outbox = new SqliteOutbox(db, { gatewayId: 'gw-test', bootId: 'b', clock, maxBytes: 1 << 30, deliveredRetentionMs: 0 });
+      let urgentCommits = 0;
+      const neverSynced = { sync: () => new Promise<void>(() => {}), syncNow: () => undefined };
+      const commit = new GroupCommit(db, { outbox, flood: new FloodControl(clock), clock, logger, durability: neverSynced, onUrgentCommit: () => urgentCommits++ });
+      const turn = () => new Promise((r) => setImmediate(r));
+      void commit.submit((tx) => tx.emit({ class: 'device', type: 'test', data: {} }));
+      await turn();
+      expect(urgentCommits).toBe(0);
+      void commit.submit((tx) => tx.emit({ class: 'alarm', type: 'smoke', data: {} }), { urgent: true, source: 'smoke-1' });
+      await turn();
+      expect(urgentCommits).toBe(1);
+      expect(commit.committedBatches).toBe(2);
+    });
   });
 });

@@ -3,9 +3,9 @@ import { FakeClock } from '../../../gateway/clock.ts';
 import { openDatabase } from '../../../gateway/store/db.ts';
 import { SqliteOutbox } from '../../../gateway/outbox/sqlite-outbox.ts';
 
-function setup() {
+function setup(urgentBeforeSync?: () => number) {
   const db = openDatabase(':memory:');
-  const outbox = new SqliteOutbox(db, { gatewayId: 'gw-test', bootId: 'b', clock: new FakeClock(), maxBytes: 1 << 30, deliveredRetentionMs: 0, awaitSync: true });
+  const outbox = new SqliteOutbox(db, { gatewayId: 'gw-test', bootId: 'b', clock: new FakeClock(), maxBytes: 1 << 30, deliveredRetentionMs: 0, awaitSync: true, urgentBeforeSync });
   return { db, outbox };
 }
 
@@ -25,5 +25,25 @@ describe('outbox with awaitSync (store/wal-sync.ts)', () => {
     outbox.append([{ class: 'alarm', type: 'smoke', data: {} }]);
     const again = new SqliteOutbox(db, { gatewayId: 'gw-test', bootId: 'b2', clock: new FakeClock(), maxBytes: 1 << 30, deliveredRetentionMs: 0, awaitSync: true });
     expect(again.take(10)).toHaveLength(1);
+  });
+
+  it('hands out urgent events inside the synced reservation as soon as they are committed (seq-reservation.ts)', () => {
+    const { outbox } = setup(() => 2);
+    const [alarm, tamper, device] = outbox.append([
+      { class: 'alarm', type: 'smoke', data: {} },
+      { class: 'security', type: 'tamper', data: {} },
+      { class: 'device', type: 'test', data: {} },
+    ]);
+    expect(outbox.take(10).map((e) => e.seq)).toEqual([alarm!.seq, tamper!.seq]);
+    outbox.synced(device!.seq);
+    expect(outbox.take(10).map((e) => e.seq)).toEqual([device!.seq]);
+  });
+
+  it('an urgent event past the reservation waits for its sync', () => {
+    const { outbox } = setup(() => 1);
+    const [, second] = outbox.append([{ class: 'alarm', type: 'smoke', data: {} }, { class: 'alarm', type: 'smoke', data: {} }]);
+    expect(outbox.take(10).map((e) => e.seq)).toEqual([1]);
+    outbox.synced(second!.seq);
+    expect(outbox.take(10).map((e) => e.seq)).toEqual([second!.seq]);
   });
 });

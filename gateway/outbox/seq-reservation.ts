@@ -1,0 +1,101 @@
+// PROTOCOL.md §2.1: an event's seq strictly increases per gateway, across restarts, and is
+// never reused. Urgent events (alarms first) go upstream as soon as their transaction
+// commits, before the WAL fsync that makes it durable: under load that fsync was most of
+// an alarm's latency (issue 8). A power cut can then lose an event the platform already
+// has, and the next run would give its seq to another event. So seqs are reserved ahead,
+// on disk: an urgent event goes before its fsync only if its seq lies inside a
+// reservation that is already synced, and a run that did not stop cleanly starts past
+// the last reservation (a gap in seq, never a reuse).
+//
+// The device still gets its PUBACK only after the fsync (invariant 2). After such a power
+// cut it sends the event again, and the platform gets it twice, under two eventIds with
+// the same deviceId and data.deviceSeq.
+import type { Db } from '../store/db.ts';
+import type { Durability } from '../store/wal-sync.ts';
+
+/** Seqs reserved at a time; the next block is reserved once half of this one is used. */
+export const RESERVE_BLOCK = 10_000;
+const KEY = 'seq_reserved';
+
+export class SeqReservation {
+  private readonly sql;
+  /** Seqs up to this are reserved on disk. */
+  private durable = 0;
+  private extending = false;
+
+  constructor(private readonly db: Db, private readonly durability: Durability) {
+    this.sql = {
+      reserved: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      reserve: db.prepare<[string, string], void>(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      lastSeq: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'"),
+      skipTo: db.prepare<[number], void>("UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox'"),
+      firstSeq: db.prepare<[number], void>("INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', ?)"),
+    };
+  }
+
+  /**
+   * At start, before anything is sent: the next seq comes after whatever the last run
+   * reserved, and a new block is reserved and synced (blocking, once).
+   */
+  open(): void {
+    const target = this.db.transaction(() => {
+      const reserved = this.reserved();
+      const last = this.lastSeq();
+      if (reserved > last) this.skipTo(reserved);
+      const target = Math.max(reserved, last) + RESERVE_BLOCK;
+      this.sql.reserve.run(KEY, String(target));
+      return target;
+    }).immediate();
+    this.durability.syncNow();
+    this.durable = target;
+  }
+
+  /** Urgent events with a seq up to this may be sent before they are synced. */
+  get through(): number {
+    return this.durable;
+  }
+
+  /**
+   * After each durable commit (never inside a transaction): once half the reserved block
+   * is used, the next is reserved in a statement and an fsync of its own. Until that
+   * fsync returns, urgent events past the old block wait for their own fsync as before.
+   */
+  onDurable(throughSeq: number): void {
+    if (this.extending || throughSeq < this.durable - RESERVE_BLOCK / 2) return;
+    const target = throughSeq + RESERVE_BLOCK;
+    try {
+      this.sql.reserve.run(KEY, String(target));
+    } catch {
+      return; // a full or failing disk: health reports it (group-commit.ts), nothing is sent early
+    }
+    this.extending = true;
+    this.durability.sync().then(
+      () => {
+        this.durable = Math.max(this.durable, target);
+        this.extending = false;
+      },
+      () => (this.extending = false),
+    );
+  }
+
+  /**
+   * At a clean stop, after the forwarder: nothing past the last seq was sent, so the next
+   * run goes on from there without a gap.
+   */
+  close(): void {
+    this.sql.reserve.run(KEY, String(this.lastSeq()));
+  }
+
+  private reserved(): number {
+    return Number(this.sql.reserved.get(KEY)?.value ?? 0);
+  }
+
+  private lastSeq(): number {
+    return this.sql.lastSeq.get()?.seq ?? 0;
+  }
+
+  private skipTo(seq: number): void {
+    if (this.sql.skipTo.run(seq).changes === 0) this.sql.firstSeq.run(seq);
+  }
+}
