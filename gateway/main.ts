@@ -64,6 +64,8 @@ export class Gateway {
   metrics!: GatewayMetrics;
   private checkpointer?: Checkpointer;
   private walSync?: WalDurability;
+  /** The seq reservation's own descriptor on the WAL (seq-reservation.ts). */
+  private reservationSync?: WalDurability;
   private readonly openWalSync: (db: Db) => WalDurability;
   private seqReservation?: SeqReservation;
   private floodControl!: FloodControl;
@@ -123,6 +125,7 @@ export class Gateway {
     await this.checkpointer?.stop();
     this.db?.close();
     this.walSync?.close();
+    this.reservationSync?.close();
     this.logger.info('gateway stopped');
   }
 
@@ -152,7 +155,8 @@ export class Gateway {
     mkdirSync(this.config.dataDir, { recursive: true });
     this.db = openDatabase(join(this.config.dataDir, 'menwei.db'));
     this.walSync = this.openWalSync(this.db);
-    const reservation = new SeqReservation(this.db, this.walSync);
+    this.reservationSync = this.openWalSync(this.db);
+    const reservation = new SeqReservation(this.db, { durability: this.reservationSync, storageFailing: () => this.commit.storageFailing });
     reservation.open();
     this.seqReservation = reservation;
     this.outbox = new SqliteOutbox(this.db, {
@@ -166,8 +170,7 @@ export class Gateway {
       onDrop: (info) => this.tentativeDrops.push(info),
       sealer: { seal: (plain) => seal(this.dataKey, plain), open: (sealed) => open(this.dataKey, sealed) },
       awaitSync: true,
-      // Not after a failed fsync: then nothing committed is sent (release-after-sync.ts).
-      urgentBeforeSync: () => (this.commit.storageFailing ? 0 : reservation.through),
+      urgentBeforeSync: () => reservation.through,
     });
     this.floodControl = new FloodControl(this.clock);
     this.commit = new GroupCommit(this.db, {

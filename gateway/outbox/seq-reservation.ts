@@ -17,13 +17,27 @@ import type { Durability } from '../store/wal-sync.ts';
 export const RESERVE_BLOCK = 10_000;
 const KEY = 'seq_reserved';
 
+export type SeqReservationOptions = {
+  /**
+   * Syncs the WAL through a descriptor of its own: Linux reports a failed writeback once
+   * per open file, so an error the group commit's fsync took is still seen here, and one
+   * seen here still reaches the group commit (release-after-sync.ts).
+   */
+  durability: Durability;
+  /** The store refuses writes or an fsync failed: nothing is sent early, nothing is lowered. */
+  storageFailing: () => boolean;
+};
+
 export class SeqReservation {
   private readonly sql;
   /** Seqs up to this are reserved on disk. */
   private durable = 0;
   private extending = false;
+  /** A reservation's fsync failed: from then on nothing goes early (fsyncgate, see release-after-sync.ts). */
+  private failed = false;
+  private closed = false;
 
-  constructor(private readonly db: Db, private readonly durability: Durability) {
+  constructor(private readonly db: Db, private readonly opts: SeqReservationOptions) {
     this.sql = {
       reserved: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       reserve: db.prepare<[string, string], void>(
@@ -36,7 +50,8 @@ export class SeqReservation {
 
   /**
    * At start, before anything is sent: the next seq comes after whatever the last run
-   * reserved, and a new block is reserved and synced (blocking, once).
+   * reserved, and a new block is reserved and synced (blocking, once). On a full disk
+   * this throws, and the gateway does not start: no seq may be handed out before the skip.
    */
   open(): void {
     const target = this.db.transaction(() => {
@@ -47,13 +62,13 @@ export class SeqReservation {
       this.sql.reserve.run(KEY, String(target));
       return target;
     }).immediate();
-    this.durability.syncNow();
+    this.opts.durability.syncNow();
     this.durable = target;
   }
 
-  /** Urgent events with a seq up to this may be sent before they are synced. */
+  /** Urgent events with a seq up to this may be sent before they are synced; 0 while the store fails. */
   get through(): number {
-    return this.durable;
+    return this.failed || this.opts.storageFailing() ? 0 : this.durable;
   }
 
   /**
@@ -62,29 +77,38 @@ export class SeqReservation {
    * fsync returns, urgent events past the old block wait for their own fsync as before.
    */
   onDurable(throughSeq: number): void {
-    if (this.extending || throughSeq < this.durable - RESERVE_BLOCK / 2) return;
+    if (this.extending || this.failed || this.closed || throughSeq < this.durable - RESERVE_BLOCK / 2) return;
     const target = throughSeq + RESERVE_BLOCK;
     try {
       this.sql.reserve.run(KEY, String(target));
     } catch {
-      return; // a full or failing disk: health reports it (group-commit.ts), nothing is sent early
+      return; // a full or failing disk: the group commit reports it, nothing more goes early
     }
     this.extending = true;
-    this.durability.sync().then(
+    this.opts.durability.sync().then(
       () => {
         this.durable = Math.max(this.durable, target);
         this.extending = false;
       },
-      () => (this.extending = false),
+      () => {
+        this.failed = true;
+      },
     );
   }
 
   /**
-   * At a clean stop, after the forwarder: nothing past the last seq was sent, so the next
-   * run goes on from there without a gap.
+   * At a clean stop, once the forwarder is stopped: nothing past the last seq was sent,
+   * so the next run goes on from there without a gap. Not while the store fails: a lost
+   * write may hide what was sent, and a gap is harmless.
    */
   close(): void {
-    this.sql.reserve.run(KEY, String(this.lastSeq()));
+    this.closed = true;
+    if (this.failed || this.opts.storageFailing()) return;
+    try {
+      this.sql.reserve.run(KEY, String(this.lastSeq()));
+    } catch {
+      // a full disk: the reservation stays, and the next run skips past it
+    }
   }
 
   private reserved(): number {

@@ -149,7 +149,7 @@ export class SqliteOutbox implements Outbox {
   private readonly deliverTx: (seqs: readonly number[]) => void;
   private readonly expireTx: (uptime: number) => Drops;
 
-  constructor(db: Db, private readonly opts: SqliteOutboxOptions) {
+  constructor(private readonly db: Db, private readonly opts: SqliteOutboxOptions) {
     this.sql = prepare(db);
     const ulid = monotonicFactory(pooledRandom);
     this.newId = opts.newId ?? (() => ulid(opts.clock.now()));
@@ -326,9 +326,13 @@ export class SqliteOutbox implements Outbox {
     return rows;
   }
 
-  /** The last seq of a class that may be handed out: synced, or urgent and reserved (`urgentBeforeSync`). */
+  /**
+   * The last seq of a class that may be handed out: synced, or urgent and reserved
+   * (`urgentBeforeSync`), but never from inside a transaction, whose rows may still roll back.
+   */
   private sendableThrough(eventClass: EventClass): number {
-    const reserved = this.opts.urgentBeforeSync && isUrgent(eventClass) ? this.opts.urgentBeforeSync() : 0;
+    const { urgentBeforeSync } = this.opts;
+    const reserved = urgentBeforeSync && isUrgent(eventClass) && !this.db.inTransaction ? urgentBeforeSync() : 0;
     return Math.max(this.syncedThrough, reserved);
   }
 

@@ -46,4 +46,13 @@ describe('outbox with awaitSync (store/wal-sync.ts)', () => {
     outbox.synced(second!.seq);
     expect(outbox.take(10).map((e) => e.seq)).toEqual([second!.seq]);
   });
+
+  it('hands out no urgent event from inside a transaction, which may still roll back', () => {
+    const { db, outbox } = setup(() => 10);
+    db.transaction(() => {
+      outbox.append([{ class: 'alarm', type: 'smoke', data: {} }]);
+      expect(outbox.take(10)).toEqual([]);
+    })();
+    expect(outbox.take(10)).toHaveLength(1);
+  });
 });

@@ -23,6 +23,10 @@ function outboxOn(db: Db) {
   return new SqliteOutbox(db, { gatewayId: 'gw-test', bootId: 'b', clock: new FakeClock(), maxBytes: 1 << 30, deliveredRetentionMs: 0 });
 }
 
+function reservationOn(db: Db, durability: Durability = manualSync().durability, storageFailing = () => false) {
+  return new SeqReservation(db, { durability, storageFailing });
+}
+
 const file = () => join(mkdtempSync(join(tmpdir(), 'menwei-reserve-')), 'menwei.db');
 const alarm = { class: 'alarm' as const, type: 'smoke', data: {} };
 
@@ -31,7 +35,7 @@ describe('seq reservation (PROTOCOL.md §2.1: seq never reused)', () => {
     const db = openDatabase(file());
     outboxOn(db).append([alarm, alarm]);
     const { durability } = manualSync();
-    const reservation = new SeqReservation(db, durability);
+    const reservation = reservationOn(db, durability);
     reservation.open();
     expect(reservation.through).toBe(2 + RESERVE_BLOCK);
     expect(durability.blocking).toBe(1);
@@ -40,12 +44,12 @@ describe('seq reservation (PROTOCOL.md §2.1: seq never reused)', () => {
   it('after a crash the next seq comes after the whole reservation, so a seq sent before its fsync is never reused', () => {
     const path = file();
     const first = openDatabase(path);
-    new SeqReservation(first, manualSync().durability).open();
+    reservationOn(first).open();
     outboxOn(first).append([alarm]);
     first.close(); // no close() of the reservation: the process died
 
     const again = openDatabase(path);
-    new SeqReservation(again, manualSync().durability).open();
+    reservationOn(again).open();
     const [next] = outboxOn(again).append([alarm]);
     expect(next!.seq).toBe(RESERVE_BLOCK + 1);
   });
@@ -53,21 +57,21 @@ describe('seq reservation (PROTOCOL.md §2.1: seq never reused)', () => {
   it('after a clean stop the next run goes on without a gap', () => {
     const path = file();
     const first = openDatabase(path);
-    const reservation = new SeqReservation(first, manualSync().durability);
+    const reservation = reservationOn(first);
     reservation.open();
     outboxOn(first).append([alarm, alarm, alarm]);
     reservation.close();
     first.close();
 
     const again = openDatabase(path);
-    new SeqReservation(again, manualSync().durability).open();
+    reservationOn(again).open();
     expect(outboxOn(again).append([alarm])[0]!.seq).toBe(4);
   });
 
   it('reserves the next block once half is used, and counts it only once its fsync returns', async () => {
     const db = openDatabase(file());
     const { durability, pending } = manualSync();
-    const reservation = new SeqReservation(db, durability);
+    const reservation = reservationOn(db, durability);
     reservation.open();
     reservation.onDurable(RESERVE_BLOCK / 2 - 1);
     expect(pending).toHaveLength(0);
@@ -80,14 +84,43 @@ describe('seq reservation (PROTOCOL.md §2.1: seq never reused)', () => {
     expect(reservation.through).toBe(RESERVE_BLOCK / 2 + RESERVE_BLOCK);
   });
 
-  it('a failed fsync leaves the reservation where it was', async () => {
+  it('after a failed fsync nothing goes early again, and no block is reserved', async () => {
     const db = openDatabase(file());
     const { durability, pending } = manualSync();
-    const reservation = new SeqReservation(db, durability);
+    const reservation = reservationOn(db, durability);
     reservation.open();
     reservation.onDurable(RESERVE_BLOCK);
     pending[0]!.reject(new Error('EIO'));
     await new Promise((r) => setImmediate(r));
-    expect(reservation.through).toBe(RESERVE_BLOCK);
+    expect(reservation.through).toBe(0);
+    reservation.onDurable(RESERVE_BLOCK);
+    expect(pending).toHaveLength(1);
+  });
+
+  it('while the store fails nothing goes early, and a stop keeps the reservation: a gap, never a reuse', () => {
+    const path = file();
+    const first = openDatabase(path);
+    let failing = false;
+    const reservation = reservationOn(first, manualSync().durability, () => failing);
+    reservation.open();
+    outboxOn(first).append([alarm]);
+    failing = true;
+    expect(reservation.through).toBe(0);
+    reservation.close();
+    first.close();
+
+    const again = openDatabase(path);
+    reservationOn(again).open();
+    expect(outboxOn(again).append([alarm])[0]!.seq).toBe(RESERVE_BLOCK + 1);
+  });
+
+  it('reserves nothing more once stopped, so the commits flushed at the stop leave no gap', () => {
+    const db = openDatabase(file());
+    const { durability, pending } = manualSync();
+    const reservation = reservationOn(db, durability);
+    reservation.open();
+    reservation.close();
+    reservation.onDurable(RESERVE_BLOCK);
+    expect(pending).toHaveLength(0);
   });
 });
