@@ -25,17 +25,36 @@ export type Writer = { hold(): void; resume(): void };
 
 type FromThread = { failed: string } | { hold: true } | { resume: true };
 
+/** The checkpoint thread, as the checkpointer uses it: a worker_threads Worker, or a test's stand-in. */
+export type CheckpointThread = {
+  on(event: 'message', listener: (message: FromThread) => void): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+  once(event: 'exit', listener: () => void): void;
+  postMessage(message: 'held' | 'stop'): void;
+  ref(): void;
+  unref(): void;
+};
+
+export type CheckpointerOptions = {
+  /** How often the thread checkpoints (default 200 ms). */
+  intervalMs?: number;
+  /** Starts the thread; by default checkpoint-worker.mjs on a connection of its own. */
+  startThread?: (workerData: { file: string; intervalMs: number; restartPages: number }) => CheckpointThread;
+};
+
+const startWorker: NonNullable<CheckpointerOptions['startThread']> = (workerData) =>
+  new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData });
+
 export class Checkpointer {
-  private readonly worker: Worker;
+  private readonly worker: CheckpointThread;
   private readonly exited: Promise<void>;
   private holdTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
-  constructor(db: Db, private readonly writer: Writer, private readonly logger: Logger, intervalMs = 200) {
+  constructor(db: Db, private readonly writer: Writer, private readonly logger: Logger, opts: CheckpointerOptions = {}) {
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-    this.worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), {
-      workerData: { file: db.name, intervalMs, restartPages: RESTART_PAGES },
-    });
+    const start = opts.startThread ?? startWorker;
+    this.worker = start({ file: db.name, intervalMs: opts.intervalMs ?? 200, restartPages: RESTART_PAGES });
     this.worker.unref(); // a gateway never stopped (a test) must not keep the process alive
     this.worker.on('message', (m: FromThread) => {
       if ('hold' in m) this.hold();

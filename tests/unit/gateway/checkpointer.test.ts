@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Db } from '../../../gateway/store/db.ts';
 import { BACKSTOP_PAGES, Checkpointer, RESTART_PAGES } from '../../../gateway/store/checkpointer.ts';
@@ -42,7 +43,7 @@ afterEach(() => {
 describe('WAL checkpoints off the event loop (ARCHITECTURE.md "SQLite")', () => {
   it('copies committed pages into the database file long before the connection would itself', async () => {
     const { db, file } = fileDb();
-    const checkpointer = new Checkpointer(db, writer(), logger, 10);
+    const checkpointer = new Checkpointer(db, writer(), logger, { intervalMs: 10 });
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_PAGES);
     const before = statSync(file).size;
     const insert = db.prepare('INSERT INTO t VALUES (?)');
@@ -55,7 +56,7 @@ describe('WAL checkpoints off the event loop (ARCHITECTURE.md "SQLite")', () => 
     const { db, file } = fileDb();
     db.pragma('synchronous = OFF'); // this is about the WAL's size, not durability
     const w = writer();
-    const checkpointer = new Checkpointer(db, w, logger, 10);
+    const checkpointer = new Checkpointer(db, w, logger, { intervalMs: 10 });
     const insert = db.prepare('INSERT INTO t VALUES (?)');
     let written = 0;
     while (written < 1_500) { // about 15,000 pages, nearly 4 times the restart size
@@ -68,21 +69,34 @@ describe('WAL checkpoints off the event loop (ARCHITECTURE.md "SQLite")', () => 
     await checkpointer.stop();
   });
 
-  /** What the thread would send; its real replies cannot arrive while a test runs synchronously. */
-  const fromThread = (checkpointer: Checkpointer, message: unknown) =>
-    (checkpointer as unknown as { worker: { emit(e: string, m: unknown): void } }).worker.emit('message', message);
+  /** A stand-in for the thread, so the test says when it asks for a hold: it ends when told to stop. */
+  function fakeThread() {
+    const thread = Object.assign(new EventEmitter(), {
+      posted: [] as string[],
+      postMessage: (message: string) => {
+        thread.posted.push(message);
+        if (message === 'stop') setImmediate(() => thread.emit('exit'));
+      },
+      ref: () => undefined,
+      unref: () => undefined,
+    });
+    return thread;
+  }
 
-  it('lets the writer go at stop, and holds it no more', async () => {
+  it('tells the thread it is held, lets the writer go at stop, and holds it no more', async () => {
     const { db } = fileDb();
     const w = writer();
-    const checkpointer = new Checkpointer(db, w, logger, 10);
-    fromThread(checkpointer, { hold: true });
+    const thread = fakeThread();
+    const checkpointer = new Checkpointer(db, w, logger, { startThread: () => thread });
+    thread.emit('message', { hold: true });
     expect(w.held).toBe(true);
+    expect(thread.posted).toEqual(['held']);
     const stopped = checkpointer.stop();
     expect(w.held).toBe(false);
-    fromThread(checkpointer, { hold: true });
+    thread.emit('message', { hold: true });
     expect(w.held).toBe(false);
     await stopped;
+    expect(thread.posted).toEqual(['held', 'stop']);
   });
 
   it('lets the writer go after a second even if the thread never ends its hold', async () => {
@@ -90,23 +104,33 @@ describe('WAL checkpoints off the event loop (ARCHITECTURE.md "SQLite")', () => 
     try {
       const { db } = fileDb();
       const w = writer();
-      const checkpointer = new Checkpointer(db, w, logger, 10);
-      fromThread(checkpointer, { hold: true });
+      const thread = fakeThread();
+      const checkpointer = new Checkpointer(db, w, logger, { startThread: () => thread });
+      thread.emit('message', { hold: true });
       expect(w.held).toBe(true);
       vi.advanceTimersByTime(999);
       expect(w.held).toBe(true);
       vi.advanceTimersByTime(1);
       expect(w.held).toBe(false);
-      vi.useRealTimers();
       await checkpointer.stop();
     } finally {
       vi.useRealTimers();
     }
   });
 
+  it('lets the writer go when the thread resumes it', () => {
+    const { db } = fileDb();
+    const w = writer();
+    const thread = fakeThread();
+    new Checkpointer(db, w, logger, { startThread: () => thread });
+    thread.emit('message', { hold: true });
+    thread.emit('message', { resume: true });
+    expect(w.held).toBe(false);
+  });
+
   it('lets the connection checkpoint by itself again when the thread cannot run', async () => {
     const { db, file } = fileDb();
-    const checkpointer = new Checkpointer(db, writer(), logger, 10);
+    const checkpointer = new Checkpointer(db, writer(), logger, { intervalMs: 10 });
     rmSync(file); // the thread opens the file by name, and it is gone
     await until(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1000);
     await checkpointer.stop();
