@@ -28,34 +28,56 @@ export function readablePassword(): string {
   return [group(), group(), group(), group()].join('-');
 }
 
+function prepare(db: Db) {
+  return {
+    tokenCheck: db.prepare<[Buffer, number], { staffId: string }>(
+      `SELECT t.staff_id AS staffId FROM staff_tokens t JOIN staff s ON s.id = t.staff_id
+       WHERE t.token_sha256 = ? AND t.revoked = 0 AND t.expires_at > ? AND s.disabled = 0`),
+    sessionCheck: db.prepare<[Buffer, number], SessionCheck>(
+      `SELECT x.staff_id AS staffId, x.csrf_sha256 AS csrfSha256 FROM sessions x JOIN staff s ON s.id = x.staff_id
+       WHERE x.session_sha256 = ? AND x.revoked = 0 AND x.expires_at > ? AND s.disabled = 0`),
+    anyStaff: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM staff WHERE id = ?'),
+    activeStaff: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM staff WHERE id = ? AND disabled = 0'),
+    staffState: db.prepare<[string], { disabled: number }>('SELECT disabled FROM staff WHERE id = ?'),
+    upsertStaff: db.prepare<[string, string, string, Buffer | null, number], void>(
+      `INSERT INTO staff (id, name, password_hash, badge_hmac, disabled, created_at) VALUES (?, ?, ?, ?, 0, ?)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash,
+         badge_hmac = excluded.badge_hmac, disabled = 0`),
+    addToken: db.prepare<[Buffer, string, number, number], void>(
+      'INSERT INTO staff_tokens (token_sha256, staff_id, expires_at, created_at) VALUES (?, ?, ?, ?)'),
+    passwordOf: db.prepare<[string], { hash: string; disabled: number }>('SELECT password_hash AS hash, disabled FROM staff WHERE id = ?'),
+    byBadge: db.prepare<[Buffer], { id: string }>('SELECT id FROM staff WHERE badge_hmac = ? AND disabled = 0'),
+    revokeTokens: db.prepare<[string, number], void>('UPDATE staff_tokens SET revoked = 1 WHERE staff_id = ? AND revoked = 0 AND expires_at > ?'),
+    revokeSessions: db.prepare<[string, number], void>('UPDATE sessions SET revoked = 1 WHERE staff_id = ? AND revoked = 0 AND expires_at > ?'),
+    disable: db.prepare<[string], void>('UPDATE staff SET disabled = 1 WHERE id = ? AND disabled = 0'),
+    recordRevocation: db.prepare<[string, number, number, number], void>(
+      'INSERT INTO staff_revocations (staff_id, revoked_at, tokens, sessions) VALUES (?, ?, ?, ?)'),
+    purgeSessions: db.prepare<[string, number], void>('DELETE FROM sessions WHERE staff_id = ? AND (revoked = 1 OR expires_at <= ?)'),
+    addSession: db.prepare<[Buffer, string, Buffer, number, number], void>(
+      'INSERT INTO sessions (session_sha256, staff_id, csrf_sha256, expires_at, created_at) VALUES (?, ?, ?, ?, ?)'),
+    endSession: db.prepare<[Buffer], void>('UPDATE sessions SET revoked = 1 WHERE session_sha256 = ?'),
+    unreported: db.prepare<[], PendingRevocation>(
+      'SELECT id, staff_id AS staffId, revoked_at AS revokedAt, tokens, sessions FROM staff_revocations WHERE reported = 0 ORDER BY id'),
+    markReported: db.prepare<[number], void>('UPDATE staff_revocations SET reported = 1 WHERE id = ?'),
+  };
+}
+
 export class StaffStore {
-  private readonly tokenCheck;
-  private readonly sessionCheck;
-  private readonly anyStaff;
-  private readonly activeStaff;
+  private readonly sql: ReturnType<typeof prepare>;
   private dummyHash: string | undefined;
 
   constructor(private readonly db: Db, private readonly badgeKey: Buffer | null) {
-    this.tokenCheck = db.prepare<[Buffer, number], { staffId: string }>(
-      `SELECT t.staff_id AS staffId FROM staff_tokens t JOIN staff s ON s.id = t.staff_id
-       WHERE t.token_sha256 = ? AND t.revoked = 0 AND t.expires_at > ? AND s.disabled = 0`,
-    );
-    this.sessionCheck = db.prepare<[Buffer, number], SessionCheck>(
-      `SELECT x.staff_id AS staffId, x.csrf_sha256 AS csrfSha256 FROM sessions x JOIN staff s ON s.id = x.staff_id
-       WHERE x.session_sha256 = ? AND x.revoked = 0 AND x.expires_at > ? AND s.disabled = 0`,
-    );
-    this.anyStaff = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM staff WHERE id = ?');
-    this.activeStaff = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM staff WHERE id = ? AND disabled = 0');
+    this.sql = prepare(db);
   }
 
   /** Any staff id ever added, revoked or not: one that may be repeated in an audit event. */
   exists(id: string): boolean {
-    return this.anyStaff.get(id)!.n > 0;
+    return this.sql.anyStaff.get(id)!.n > 0;
   }
 
   /** An active (not revoked, not disabled) staff member (CHECKIN.md 10b STAFF_UNKNOWN). */
   isActive(id: string): boolean {
-    return this.activeStaff.get(id)!.n > 0;
+    return this.sql.activeStaff.get(id)!.n > 0;
   }
 
   /**
@@ -70,34 +92,28 @@ export class StaffStore {
     const badge = input.badge === undefined ? null : this.badgeHmac(input.badge);
     const token = newSecret();
     return this.db.transaction(() => {
-      const existing = this.db.prepare<[string], { disabled: number }>('SELECT disabled FROM staff WHERE id = ?').get(input.id);
+      const existing = this.sql.staffState.get(input.id);
       if (existing && existing.disabled === 0) return undefined;
-      this.db.prepare(
-        `INSERT INTO staff (id, name, password_hash, badge_hmac, disabled, created_at) VALUES (?, ?, ?, ?, 0, ?)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash,
-           badge_hmac = excluded.badge_hmac, disabled = 0`,
-      ).run(input.id, input.name, passwordHash, badge, now);
-      this.db.prepare('INSERT INTO staff_tokens (token_sha256, staff_id, expires_at, created_at) VALUES (?, ?, ?, ?)')
-        .run(sha256(token), input.id, now + input.days * DAY_MS, now);
+      this.sql.upsertStaff.run(input.id, input.name, passwordHash, badge, now);
+      this.sql.addToken.run(sha256(token), input.id, now + input.days * DAY_MS, now);
       return { id: input.id, token, password };
     })();
   }
 
   verifyToken(token: string, now: number): { staffId: string } | undefined {
-    return this.tokenCheck.get(sha256(token), now);
+    return this.sql.tokenCheck.get(sha256(token), now);
   }
 
   /** Constant-time: an unknown or disabled id costs the same scrypt as a wrong password. */
   verifyPassword(id: string, password: string): boolean {
-    const row = this.db.prepare<[string], { hash: string; disabled: number }>('SELECT password_hash AS hash, disabled FROM staff WHERE id = ?').get(id);
+    const row = this.sql.passwordOf.get(id);
     this.dummyHash ??= hashPassword(newSecret());
     const matches = passwordMatches(password, row?.hash ?? this.dummyHash);
     return matches && row !== undefined && row.disabled === 0;
   }
 
   findByBadge(digits: string): string | undefined {
-    return this.db.prepare<[Buffer], { id: string }>('SELECT id FROM staff WHERE badge_hmac = ? AND disabled = 0')
-      .get(this.badgeHmac(digits))?.id;
+    return this.sql.byBadge.get(this.badgeHmac(digits))?.id;
   }
 
   /**
@@ -107,13 +123,11 @@ export class StaffStore {
    */
   revoke(id: string, now: number): Revocation | undefined {
     return this.db.transaction(() => {
-      if (!this.db.prepare('SELECT 1 FROM staff WHERE id = ?').get(id)) return undefined;
-      const tokens = this.db.prepare('UPDATE staff_tokens SET revoked = 1 WHERE staff_id = ? AND revoked = 0 AND expires_at > ?').run(id, now).changes;
-      const sessions = this.db.prepare('UPDATE sessions SET revoked = 1 WHERE staff_id = ? AND revoked = 0 AND expires_at > ?').run(id, now).changes;
-      const disabled = this.db.prepare('UPDATE staff SET disabled = 1 WHERE id = ? AND disabled = 0').run(id).changes;
-      if (tokens + sessions + disabled > 0) {
-        this.db.prepare('INSERT INTO staff_revocations (staff_id, revoked_at, tokens, sessions) VALUES (?, ?, ?, ?)').run(id, now, tokens, sessions);
-      }
+      if (!this.sql.staffState.get(id)) return undefined;
+      const tokens = this.sql.revokeTokens.run(id, now).changes;
+      const sessions = this.sql.revokeSessions.run(id, now).changes;
+      const disabled = this.sql.disable.run(id).changes;
+      if (tokens + sessions + disabled > 0) this.sql.recordRevocation.run(id, now, tokens, sessions);
       return { tokens, sessions };
     })();
   }
@@ -122,28 +136,25 @@ export class StaffStore {
   createSession(staffId: string, now: number, ttlMs: number): { sessionId: string; csrfToken: string } {
     const sessionId = newSecret();
     const csrfToken = newSecret();
-    this.db.prepare('DELETE FROM sessions WHERE staff_id = ? AND (revoked = 1 OR expires_at <= ?)').run(staffId, now);
-    this.db.prepare('INSERT INTO sessions (session_sha256, staff_id, csrf_sha256, expires_at, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(sha256(sessionId), staffId, sha256(csrfToken), now + ttlMs, now);
+    this.sql.purgeSessions.run(staffId, now);
+    this.sql.addSession.run(sha256(sessionId), staffId, sha256(csrfToken), now + ttlMs, now);
     return { sessionId, csrfToken };
   }
 
   verifySession(sessionId: string, now: number): SessionCheck | undefined {
-    return this.sessionCheck.get(sha256(sessionId), now);
+    return this.sql.sessionCheck.get(sha256(sessionId), now);
   }
 
   endSession(sessionId: string): void {
-    this.db.prepare('UPDATE sessions SET revoked = 1 WHERE session_sha256 = ?').run(sha256(sessionId));
+    this.sql.endSession.run(sha256(sessionId));
   }
 
   unreportedRevocations(): PendingRevocation[] {
-    return this.db.prepare<[], PendingRevocation>(
-      'SELECT id, staff_id AS staffId, revoked_at AS revokedAt, tokens, sessions FROM staff_revocations WHERE reported = 0 ORDER BY id',
-    ).all();
+    return this.sql.unreported.all();
   }
 
   markReported(revocationId: number): void {
-    this.db.prepare('UPDATE staff_revocations SET reported = 1 WHERE id = ?').run(revocationId);
+    this.sql.markReported.run(revocationId);
   }
 
   private badgeHmac(digits: string): Buffer {
