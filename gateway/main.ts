@@ -39,10 +39,11 @@ import { defaultFeatures } from './features.ts';
 import { EventBus } from './event-bus.ts';
 
 /**
- * Without `features`, the gateway runs all of them (gateway/features.ts). `walSync` syncs
- * the WAL of the opened database (default: store/wal-sync.ts); a test may hold its fsyncs.
+ * Without `features`, the gateway runs all of them (gateway/features.ts). `openWalSync`
+ * opens a descriptor that syncs the WAL (default: store/wal-sync.ts); the gateway opens
+ * two, for the group commit and the seq reservation. A test may hold their fsyncs.
  */
-export type GatewayDeps = { clock?: Clock; logger?: Logger; dataKey: Buffer; features?: Feature[]; walSync?: (db: Db) => WalDurability };
+export type GatewayDeps = { clock?: Clock; logger?: Logger; dataKey: Buffer; features?: Feature[]; openWalSync?: (db: Db) => WalDurability };
 export type GatewayPorts = { broker: number; brokerTls?: number; http: number };
 
 const DAY_MS = 86_400_000;
@@ -85,7 +86,7 @@ export class Gateway {
     this.logger = deps.logger ?? createLogger();
     this.dataKey = deps.dataKey;
     this.features = deps.features ?? defaultFeatures().all;
-    this.openWalSync = deps.walSync ?? ((db) => new WalSync(db));
+    this.openWalSync = deps.openWalSync ?? ((db) => new WalSync(db));
   }
 
   async start(): Promise<GatewayPorts> {
@@ -156,7 +157,11 @@ export class Gateway {
     this.db = openDatabase(join(this.config.dataDir, 'menwei.db'));
     this.walSync = this.openWalSync(this.db);
     this.reservationSync = this.openWalSync(this.db);
-    const reservation = new SeqReservation(this.db, { durability: this.reservationSync, storageFailing: () => this.commit.storageFailing });
+    const reservation = new SeqReservation(this.db, {
+      durability: this.reservationSync,
+      storageFailing: () => this.commit?.storageFailing ?? true,
+      logger: this.logger.child({ component: 'seq-reservation' }),
+    });
     reservation.open();
     this.seqReservation = reservation;
     this.outbox = new SqliteOutbox(this.db, {
@@ -170,7 +175,7 @@ export class Gateway {
       onDrop: (info) => this.tentativeDrops.push(info),
       sealer: { seal: (plain) => seal(this.dataKey, plain), open: (sealed) => open(this.dataKey, sealed) },
       awaitSync: true,
-      urgentBeforeSync: () => reservation.through,
+      earlyAlarmsThrough: () => reservation.through,
     });
     this.floodControl = new FloodControl(this.clock);
     this.commit = new GroupCommit(this.db, {

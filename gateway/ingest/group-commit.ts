@@ -51,13 +51,13 @@ export type GroupCommitOptions = {
    */
   onTransaction?: (committed: boolean) => void;
   /**
-   * Called once each commit is durable (the forwarder's wake-up): `urgent` if it holds an
+   * Called once each commit is durable (the outbox's sync mark, the forwarder's wake-up): `urgent` if it holds an
    * urgent event, `throughSeq` the last outbox seq it wrote, if it wrote any.
    */
   onDurable?: (urgent: boolean, throughSeq: number | undefined) => void;
   /**
-   * Called when a transaction with an urgent event has committed, before its fsync: the
-   * event may go upstream at once (outbox/seq-reservation.ts).
+   * Called when a transaction with an urgent event has committed, before its fsync: an
+   * alarm may go upstream at once (outbox/seq-reservation.ts).
    */
   onUrgentCommit?: () => void;
   /** Told when the store starts or stops refusing writes (health, `gateway/disk_full`). */

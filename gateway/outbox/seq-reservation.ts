@@ -1,17 +1,18 @@
 // PROTOCOL.md §2.1: an event's seq strictly increases per gateway, across restarts, and is
-// never reused. Urgent events (alarms first) go upstream as soon as their transaction
-// commits, before the WAL fsync that makes it durable: under load that fsync was most of
-// an alarm's latency (issue 8). A power cut can then lose an event the platform already
-// has, and the next run would give its seq to another event. So seqs are reserved ahead,
-// on disk: an urgent event goes before its fsync only if its seq lies inside a
-// reservation that is already synced, and a run that did not stop cleanly starts past
-// the last reservation (a gap in seq, never a reuse).
+// never reused. Alarms go upstream as soon as their transaction commits, before the WAL
+// fsync that makes it durable: under load that fsync was most of an alarm's latency
+// (issue 8). A power cut can then lose an event the platform already has, and the next
+// run would give its seq to another event. So seqs are reserved ahead, on disk: an alarm
+// goes before its fsync only if its seq lies inside a reservation that is already
+// synced, and a run that did not stop cleanly starts past the last reservation (a gap in
+// seq, never a reuse).
 //
-// The device still gets its PUBACK only after the fsync (invariant 2). After such a power
-// cut it sends the event again, and the platform gets it twice, under two eventIds with
-// the same deviceId and data.deviceSeq.
+// The detector still gets its PUBACK only after the fsync (invariant 2). After such a
+// power cut it sends the alarm again, and the platform gets it twice, under two eventIds
+// with the same deviceId and data.deviceSeq (SENT_BEFORE_SYNC in sqlite-outbox.ts).
 import type { Db } from '../store/db.ts';
 import type { Durability } from '../store/wal-sync.ts';
+import type { Logger } from '../logger.ts';
 
 /** Seqs reserved at a time; the next block is reserved once half of this one is used. */
 export const RESERVE_BLOCK = 10_000;
@@ -26,6 +27,7 @@ export type SeqReservationOptions = {
   durability: Durability;
   /** The store refuses writes or an fsync failed: nothing is sent early, nothing is lowered. */
   storageFailing: () => boolean;
+  logger: Logger;
 };
 
 export class SeqReservation {
@@ -66,7 +68,7 @@ export class SeqReservation {
     this.durable = target;
   }
 
-  /** Urgent events with a seq up to this may be sent before they are synced; 0 while the store fails. */
+  /** Alarms with a seq up to this may be sent before they are synced; 0 while the store fails. */
   get through(): number {
     return this.failed || this.opts.storageFailing() ? 0 : this.durable;
   }
@@ -74,15 +76,17 @@ export class SeqReservation {
   /**
    * After each durable commit (never inside a transaction): once half the reserved block
    * is used, the next is reserved in a statement and an fsync of its own. Until that
-   * fsync returns, urgent events past the old block wait for their own fsync as before.
+   * fsync returns, alarms past the old block wait for their own fsync as before.
    */
   onDurable(throughSeq: number): void {
     if (this.extending || this.failed || this.closed || throughSeq < this.durable - RESERVE_BLOCK / 2) return;
     const target = throughSeq + RESERVE_BLOCK;
     try {
       this.sql.reserve.run(KEY, String(target));
-    } catch {
-      return; // a full or failing disk: the group commit reports it, nothing more goes early
+    } catch (err) {
+      // A full or failing disk, which the group commit reports; alarms wait for their fsync.
+      this.opts.logger.warn({ err }, 'seq reservation not extended; alarms past it wait for their fsync');
+      return;
     }
     this.extending = true;
     this.opts.durability.sync().then(
@@ -90,8 +94,9 @@ export class SeqReservation {
         this.durable = Math.max(this.durable, target);
         this.extending = false;
       },
-      () => {
+      (err: unknown) => {
         this.failed = true;
+        this.opts.logger.error({ err }, 'seq reservation fsync failed: no alarm goes before its fsync until a restart');
       },
     );
   }

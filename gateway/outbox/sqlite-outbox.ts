@@ -8,7 +8,7 @@ import { monotonicFactory } from 'ulid';
 import type { Clock } from '../clock.ts';
 import { pooledRandom } from '../crypto.ts';
 import type { Db } from '../store/db.ts';
-import { EVENT_CLASSES, EVENT_CLASS_NAMES, isUrgent, type EventClass } from '../../protocol/upstream.ts';
+import { EVENT_CLASSES, EVENT_CLASS_NAMES, type EventClass } from '../../protocol/upstream.ts';
 import { upstreamTopic } from '../../protocol/topics.ts';
 import { isoTime } from '../../protocol/time.ts';
 import type { DropInfo, DropReason, NewEvent, Outbox, OutboxStatus, PendingEvent } from './outbox.ts';
@@ -41,16 +41,15 @@ export type SqliteOutboxOptions = {
   /**
    * The connection commits without an fsync and the caller syncs the WAL itself
    * (store/wal-sync.ts): take() then hands out only events up to the seq last passed to
-   * synced(). An event sent upstream and then lost in a power cut would see its seq
-   * reused by another event.
+   * synced(), alarms aside (`earlyAlarmsThrough`). An event sent upstream and then lost
+   * in a power cut would see its seq reused by another event.
    */
   awaitSync?: boolean;
   /**
-   * With `awaitSync`: urgent events (alarm, security, gateway) with a seq up to this are
-   * handed out as soon as they are committed, before synced() covers them
-   * (seq-reservation.ts).
+   * With `awaitSync`: alarms with a seq up to this are handed out as soon as they are
+   * committed, before synced() covers them (seq-reservation.ts).
    */
-  urgentBeforeSync?: () => number;
+  earlyAlarmsThrough?: () => number;
 };
 
 type Drops = Map<EventClass, { count: number; bytes: number }>;
@@ -58,6 +57,13 @@ type Budget = { pending: number; drops: Drops; evicted: Set<number> };
 type Row = { seq: number; eventId: string; class: EventClass; topic: string; payload: Buffer };
 
 const UPTIME_KEY = 'uptime_ms';
+/**
+ * Classes sent before their fsync (`earlyAlarmsThrough`): alarms only, which all come from
+ * detectors. After a power cut the detector sends its alarm again (or the next Modbus poll
+ * reads it), so the platform holds nothing the gateway did not see. A security or gateway
+ * event sent early could name a check-in that the cut undid.
+ */
+const SENT_BEFORE_SYNC: ReadonlySet<EventClass> = new Set(['alarm']);
 /** Classes whose events carry full ID data (PROTOCOL.md §2.1 registration). */
 const SEALED_CLASSES: ReadonlySet<EventClass> = new Set(['registration']);
 const BY_PRIORITY = [...EVENT_CLASS_NAMES].sort((a, b) => EVENT_CLASSES[a].priority - EVENT_CLASSES[b].priority);
@@ -141,7 +147,7 @@ export class SqliteOutbox implements Outbox {
   private readonly drained = new Set<EventClass>();
   /** The last seq appended per class, so a class is not taken for drained before its events are synced. */
   private readonly lastAppended = new Map<EventClass, number>();
-  /** take() hands out nothing past this seq (`awaitSync`). */
+  /** take() hands out nothing past this seq but alarms (`awaitSync`, `earlyAlarmsThrough`). */
   private syncedThrough: number;
   private readonly uptimeBase: number;
   private readonly monotonicAtStart: number;
@@ -327,13 +333,14 @@ export class SqliteOutbox implements Outbox {
   }
 
   /**
-   * The last seq of a class that may be handed out: synced, or urgent and reserved
-   * (`urgentBeforeSync`), but never from inside a transaction, whose rows may still roll back.
+   * The last seq of a class that may be handed out: synced, or an alarm inside the
+   * reservation (`earlyAlarmsThrough`), but never from inside a transaction, whose rows
+   * may still roll back.
    */
   private sendableThrough(eventClass: EventClass): number {
-    const { urgentBeforeSync } = this.opts;
-    const reserved = urgentBeforeSync && isUrgent(eventClass) && !this.db.inTransaction ? urgentBeforeSync() : 0;
-    return Math.max(this.syncedThrough, reserved);
+    const { earlyAlarmsThrough } = this.opts;
+    const early = earlyAlarmsThrough && SENT_BEFORE_SYNC.has(eventClass) && !this.db.inTransaction;
+    return Math.max(this.syncedThrough, early ? earlyAlarmsThrough() : 0);
   }
 
   private handOut(eventClass: EventClass, rows: readonly Row[], count: number): PendingEvent[] {

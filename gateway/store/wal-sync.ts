@@ -5,8 +5,7 @@
 // (fdatasync, as SQLite does: data and size, not the modification time). The group
 // commit releases nothing (no PUBACK, no code, no command reply) before that sync
 // returns, so an ack still means "on disk" (invariant 2), and the loop keeps serving
-// while the disk works. Only urgent events may go upstream before it
-// (outbox/seq-reservation.ts). NORMAL keeps the file consistent after a power cut: WAL frames
+// while the disk works. Only alarms may go upstream before it (seq-reservation.ts). NORMAL keeps the file consistent after a power cut: WAL frames
 // are checksummed, and a checkpoint syncs the WAL before it copies it.
 import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';

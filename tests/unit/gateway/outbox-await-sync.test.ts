@@ -3,9 +3,9 @@ import { FakeClock } from '../../../gateway/clock.ts';
 import { openDatabase } from '../../../gateway/store/db.ts';
 import { SqliteOutbox } from '../../../gateway/outbox/sqlite-outbox.ts';
 
-function setup(urgentBeforeSync?: () => number) {
+function setup(earlyAlarmsThrough?: () => number) {
   const db = openDatabase(':memory:');
-  const outbox = new SqliteOutbox(db, { gatewayId: 'gw-test', bootId: 'b', clock: new FakeClock(), maxBytes: 1 << 30, deliveredRetentionMs: 0, awaitSync: true, urgentBeforeSync });
+  const outbox = new SqliteOutbox(db, { gatewayId: 'gw-test', bootId: 'b', clock: new FakeClock(), maxBytes: 1 << 30, deliveredRetentionMs: 0, awaitSync: true, earlyAlarmsThrough });
   return { db, outbox };
 }
 
@@ -27,19 +27,19 @@ describe('outbox with awaitSync (store/wal-sync.ts)', () => {
     expect(again.take(10)).toHaveLength(1);
   });
 
-  it('hands out urgent events inside the synced reservation as soon as they are committed (seq-reservation.ts)', () => {
-    const { outbox } = setup(() => 2);
+  it('hands out alarms inside the synced reservation as soon as they are committed, and nothing else (seq-reservation.ts)', () => {
+    const { outbox } = setup(() => 3);
     const [alarm, tamper, device] = outbox.append([
       { class: 'alarm', type: 'smoke', data: {} },
-      { class: 'security', type: 'tamper', data: {} },
+      { class: 'security', type: 'attendant_override', data: {} },
       { class: 'device', type: 'test', data: {} },
     ]);
-    expect(outbox.take(10).map((e) => e.seq)).toEqual([alarm!.seq, tamper!.seq]);
+    expect(outbox.take(10).map((e) => e.seq)).toEqual([alarm!.seq]);
     outbox.synced(device!.seq);
-    expect(outbox.take(10).map((e) => e.seq)).toEqual([device!.seq]);
+    expect(outbox.take(10).map((e) => e.seq)).toEqual([tamper!.seq, device!.seq]);
   });
 
-  it('an urgent event past the reservation waits for its sync', () => {
+  it('an alarm past the reservation waits for its sync', () => {
     const { outbox } = setup(() => 1);
     const [, second] = outbox.append([{ class: 'alarm', type: 'smoke', data: {} }, { class: 'alarm', type: 'smoke', data: {} }]);
     expect(outbox.take(10).map((e) => e.seq)).toEqual([1]);
@@ -47,7 +47,7 @@ describe('outbox with awaitSync (store/wal-sync.ts)', () => {
     expect(outbox.take(10).map((e) => e.seq)).toEqual([second!.seq]);
   });
 
-  it('hands out no urgent event from inside a transaction, which may still roll back', () => {
+  it('hands out no alarm from inside a transaction, which may still roll back', () => {
     const { db, outbox } = setup(() => 10);
     db.transaction(() => {
       outbox.append([{ class: 'alarm', type: 'smoke', data: {} }]);

@@ -7,6 +7,7 @@ import { SqliteOutbox } from '../../../gateway/outbox/sqlite-outbox.ts';
 import { RESERVE_BLOCK, SeqReservation } from '../../../gateway/outbox/seq-reservation.ts';
 import type { Durability } from '../../../gateway/store/wal-sync.ts';
 import { FakeClock } from '../../../gateway/clock.ts';
+import { createLogger } from '../../../gateway/logger.ts';
 
 /** A WAL sync the test finishes by hand, counting the blocking ones. */
 function manualSync() {
@@ -24,7 +25,7 @@ function outboxOn(db: Db) {
 }
 
 function reservationOn(db: Db, durability: Durability = manualSync().durability, storageFailing = () => false) {
-  return new SeqReservation(db, { durability, storageFailing });
+  return new SeqReservation(db, { durability, storageFailing, logger: createLogger({ level: 'silent' }) });
 }
 
 const file = () => join(mkdtempSync(join(tmpdir(), 'menwei-reserve-')), 'menwei.db');

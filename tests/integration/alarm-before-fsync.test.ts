@@ -1,6 +1,6 @@
-// Urgent events go upstream as soon as their transaction commits, before its WAL fsync
-// (gateway/outbox/seq-reservation.ts; issue 8), while the device's PUBACK and every
-// ordinary event wait for that fsync (ARCHITECTURE.md invariant 2). A real gateway whose
+// Alarms go upstream as soon as their transaction commits, before its WAL fsync
+// (gateway/outbox/seq-reservation.ts; issue 8), while the detector's PUBACK and every
+// other event wait for that fsync (ARCHITECTURE.md invariant 2). A real gateway whose
 // fsyncs the test holds, a real Mosquitto upstream, a real mqtt.js detector.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
@@ -46,7 +46,7 @@ const smokeOf = (type: string) => (m: readonly Received[]) => m.some((r) => r.to
 
 it('an alarm reaches the platform while its fsync is held; its PUBACK and an ordinary event wait for the fsync', async () => {
   const wal = holdableWalSync();
-  const gw = await startTestGateway({ gatewayId: 'gw-early', upstream: { url: upstream.url } }, { features: [new SmokeFeature({ occupants: () => 1 })], walSync: wal.open });
+  const gw = await startTestGateway({ gatewayId: 'gw-early', upstream: { url: upstream.url } }, { features: [new SmokeFeature({ occupants: () => 1 })], openWalSync: wal.open });
   try {
     await platform.waitFor((m) => m.some((r) => r.topic === 'menwei/up/gw-early/gateway/started'));
     const { secret } = gw.provision('smoke', 'smoke-1', 'U-1');
