@@ -51,8 +51,9 @@ export type GroupCommitOptions = {
    */
   onTransaction?: (committed: boolean) => void;
   /**
-   * Called once each commit is durable (the outbox's sync mark, the forwarder's wake-up): `urgent` if it holds an
-   * urgent event, `throughSeq` the last outbox seq it wrote, if it wrote any.
+   * Called once each commit is durable (the outbox's sync mark, the seq reservation, the
+   * forwarder's wake-up): `urgent` if it holds an urgent event, `throughSeq` the last
+   * outbox seq it wrote, if it wrote any.
    */
   onDurable?: (urgent: boolean, throughSeq: number | undefined) => void;
   /**

@@ -83,13 +83,19 @@ describe('WAL checkpoints off the event loop (ARCHITECTURE.md "SQLite")', () => 
     return thread;
   }
 
-  it('tells the thread it is held, lets the writer go at stop, and holds it no more', async () => {
+  /** A checkpointer on a stand-in thread that has just asked for a hold. */
+  function heldByThread() {
     const { db } = fileDb();
     const w = writer();
     const thread = fakeThread();
     const checkpointer = new Checkpointer(db, w, logger, { startThread: () => thread });
     thread.emit('message', { hold: true });
     expect(w.held).toBe(true);
+    return { w, thread, checkpointer };
+  }
+
+  it('tells the thread it is held, lets the writer go at stop, and holds it no more', async () => {
+    const { w, thread, checkpointer } = heldByThread();
     expect(thread.posted).toEqual(['held']);
     const stopped = checkpointer.stop();
     expect(w.held).toBe(false);
@@ -102,12 +108,7 @@ describe('WAL checkpoints off the event loop (ARCHITECTURE.md "SQLite")', () => 
   it('lets the writer go after a second even if the thread never ends its hold', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const { db } = fileDb();
-      const w = writer();
-      const thread = fakeThread();
-      const checkpointer = new Checkpointer(db, w, logger, { startThread: () => thread });
-      thread.emit('message', { hold: true });
-      expect(w.held).toBe(true);
+      const { w, checkpointer } = heldByThread();
       vi.advanceTimersByTime(999);
       expect(w.held).toBe(true);
       vi.advanceTimersByTime(1);
@@ -118,14 +119,11 @@ describe('WAL checkpoints off the event loop (ARCHITECTURE.md "SQLite")', () => 
     }
   });
 
-  it('lets the writer go when the thread resumes it', () => {
-    const { db } = fileDb();
-    const w = writer();
-    const thread = fakeThread();
-    new Checkpointer(db, w, logger, { startThread: () => thread });
-    thread.emit('message', { hold: true });
+  it('lets the writer go when the thread resumes it', async () => {
+    const { w, thread, checkpointer } = heldByThread();
     thread.emit('message', { resume: true });
     expect(w.held).toBe(false);
+    await checkpointer.stop();
   });
 
   it('lets the connection checkpoint by itself again when the thread cannot run', async () => {
